@@ -1,0 +1,68 @@
+"""The error hierarchy of archive_fed.
+
+Every error the library raises on bad input, bad archives or bad catalogs is a subclass of
+:class:`ArchiveFedError`, so callers (and the CLI) can catch one class and print one clean line.
+Errors about a file carry its ``path`` and, where known, the ``line`` (PDS3) or XML ``element`` path
+(PDS4); ``str(error)`` is ``path:line: message`` in the style of compilers.
+"""
+from __future__ import annotations
+
+
+class ArchiveFedError(Exception):
+    """Base class of every error raised by archive_fed."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 element: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.element = element
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        elif self.element:
+            where = f"{where}:{self.element}"
+        return f"{where}: {self.message}" if where else self.message
+
+    def __reduce__(self):  # keep path/line when pickled across processes (dask, multiprocessing)
+        return (_rebuild, (type(self), self.message, self.path, self.line, self.element))
+
+
+def _rebuild(cls, message, path, line, element):
+    return cls(message, path=path, line=line, element=element)
+
+
+class LabelError(ArchiveFedError):
+    """A label could not be read: syntax error, truncated file, unsafe or unknown content."""
+
+
+class NormalizeError(ArchiveFedError):
+    """A label was read but cannot be turned into a product record."""
+
+
+class FetchError(ArchiveFedError):
+    """Bytes could not be fetched from an archive (HTTP error, timeout, refused URL)."""
+
+    def __init__(self, message: str, *, path: str | None = None, status: int | None = None,
+                 **kw) -> None:
+        super().__init__(message, path=path, **kw)
+        self.status = status
+
+
+class CatalogError(ArchiveFedError):
+    """A catalog could not be opened, written, merged or searched."""
+
+
+class SourceError(ArchiveFedError):
+    """A source (archive adapter) is unknown, misconfigured or answered something unusable."""
+
+
+class ProductError(ArchiveFedError):
+    """A product's data could not be decoded as the label describes it."""
+
+
+class LabelWarning(UserWarning):
+    """A label was read in lenient mode despite a defect."""
