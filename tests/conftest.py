@@ -1,0 +1,37 @@
+"""Shared test fixtures: where the real-label corpus is, and skipping when it is absent."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("ARCHIVE_FED_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS_MISSING = "the real-label corpus ../shared/corpus is absent (set ARCHIVE_FED_CORPUS to its path)"
+
+PDS3_SUFFIXES = {".lbl", ".pvl"}
+PDS4_SUFFIXES = {".xml", ".2bl", ".2cl"}
+
+
+def corpus_files(*suffixes: str) -> list[Path]:
+    """Corpus files with one of ``suffixes`` (lower case), sorted; empty when the corpus is absent."""
+    if not CORPUS.is_dir():
+        return []
+    wanted = {s.lower() for s in suffixes}
+    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+
+
+def corpus_params(*suffixes: str) -> list:
+    """pytest parameters over corpus files, ids relative to the corpus; one skipped param if absent."""
+    files = corpus_files(*suffixes)
+    if not files:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=CORPUS_MISSING), id="no-corpus")]
+    return [pytest.param(p, id=str(p.relative_to(CORPUS))) for p in files]
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(CORPUS_MISSING)
+    return CORPUS
