@@ -170,7 +170,8 @@ def canonical_target(name: str | None) -> str | None:
         return _TARGETS[key]
     if text.startswith("urn:"):
         text = text.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-    return text if not text.isupper() else text.title()
+    # all-caps plain words (MOON, EARTH, SOLAR WIND) read as names; ids such as LS-M1O-101 stay as written
+    return text.title() if re.fullmatch(r"[A-Z]+( [A-Z]+)*", text) else text
 
 
 def canonical_targets(names: Iterable[str | None]) -> list[str]:
