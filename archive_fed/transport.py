@@ -1,0 +1,753 @@
+"""The shared HTTP/fsspec transport: the one place where archive_fed talks to the network.
+
+Every source fetches bytes through a :class:`Transport`, so the HTTP discipline lives here once
+(astroquery's ``BaseQuery`` idea): timeouts, retries with exponential backoff and jitter that honour
+``Retry-After``, a concurrency limit and an optional rate limit per host, a response size cap, a
+redirect policy, credentials that only ever go to their own host, and one error type,
+:class:`~archive_fed.errors.FetchError`, carrying the URL (credentials stripped), the HTTP status and
+the number of attempts.
+
+Examples
+--------
+>>> t = Transport(retries=3, max_per_host=2)
+>>> t.get("https://pds.nasa.gov/api/search/1/products").status      # doctest: +SKIP
+200
+>>> url_join("https://host/VOL/INDEX/INDEX.LBL", "INDEX.TAB")
+'https://host/VOL/INDEX/INDEX.TAB'
+>>> is_within("https://host/VOL/", "https://host/VOL/../../etc/passwd")
+False
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import netrc
+import os
+import posixpath
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime, formatdate
+from fnmatch import fnmatch
+from typing import Any, Union
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import fsspec
+import requests
+import urllib3.exceptions as u3
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase, HTTPBasicAuth
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from .errors import FetchError
+
+__all__ = ["Transport", "Response", "url_join", "is_within", "redact_url", "MiB"]
+
+log = logging.getLogger("archive_fed.transport")
+
+MiB = 1024 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Never retried: the product is not there, retrying cannot help.
+GONE_STATUSES = frozenset({404, 410})
+RETRY_STATUSES = frozenset({408, 425, 429} | set(range(500, 600))) - {501, 505}
+MAX_REDIRECTS = 10
+CHUNK_SIZE = 64 * 1024
+#: Query parameters whose values are masked in logs and error messages.
+SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "password", "passwd", "secret",
+                           "signature", "sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_CHAINED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)::")
+
+Credential = Union[str, "tuple[str, str]"]
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("archive_fed")
+    except Exception:  # not installed (running from a checkout)
+        return "0.1.0"
+
+
+# --------------------------------------------------------------------------- URL helpers
+
+def redact_url(url: str) -> str:
+    """``url`` without ``user:password@`` and with secret-looking query values masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+            query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``(url without userinfo, (user, password) or None)``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(user), unquote(password))
+
+
+def _scheme(target: str) -> str:
+    scheme = urlsplit(target).scheme.lower() if "://" in target or target.startswith("file:") else ""
+    if len(scheme) == 1:  # a Windows drive letter, not a scheme
+        return ""
+    chained = _CHAINED.match(target)
+    if not scheme and chained:  # fsspec chained URL, e.g. simplecache::s3://…
+        return chained.group(1).lower()
+    return scheme
+
+
+def _file_url_to_path(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise FetchError("file:// URL names a remote host", path=redact_url(url))
+    return url2pathname(unquote(parts.path))
+
+
+def url_join(base: str, relative: str) -> str:
+    """Resolve ``relative`` against ``base`` like a browser resolves a link in a page at ``base``.
+
+    Works for HTTP(S), ``file://``, other fsspec URLs (``s3://bucket/key``, whose schemes
+    :func:`urllib.parse.urljoin` does not know) and plain local paths. A ``relative`` that is itself
+    absolute is returned as is: check the result with :func:`is_within` before trusting it.
+
+    >>> url_join("https://h/VOL/DATA/", "A/B.LBL")
+    'https://h/VOL/DATA/A/B.LBL'
+    >>> url_join("s3://bucket/VOL/INDEX/INDEX.LBL", "../DATA/X.IMG")
+    's3://bucket/VOL/DATA/X.IMG'
+    """
+    if _scheme(relative) or (not _scheme(base) and os.path.isabs(relative)):
+        return relative
+    scheme = _scheme(base)
+    if scheme in ("http", "https", "file", "ftp"):
+        return urljoin(base, relative)
+    if not scheme:
+        directory = base if base.endswith(("/", os.sep)) else os.path.dirname(base)
+        return os.path.normpath(os.path.join(directory, relative))
+    parts = urlsplit(base)
+    if relative.startswith("/"):
+        path = relative
+    else:
+        directory = parts.path if parts.path.endswith("/") else posixpath.dirname(parts.path)
+        path = posixpath.normpath(posixpath.join(directory or "/", relative))
+        if relative.endswith("/") and not path.endswith("/"):
+            path += "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _segments(path: str) -> list[str]:
+    return unquote(path).replace("\\", "/").split("/")
+
+
+def is_within(root_url: str, url: str) -> bool:
+    """Whether ``url`` lies inside the archive tree rooted at ``root_url``.
+
+    Refuses (returns False) any ``..`` segment (also percent-encoded or with backslashes), another
+    scheme (``file://`` or a bare path under an HTTP root), another host or port, and paths beside or
+    above the root. ``file://`` URLs and plain paths are compared as the same local paths; the test is
+    lexical (symbolic links are not resolved).
+
+    >>> is_within("https://h/VOL/", "https://h/VOL/DATA/X.IMG")
+    True
+    >>> is_within("https://h/VOL/", "https://h/VOL2/X.IMG"), is_within("https://h/VOL/", "file:///etc/passwd")
+    (False, False)
+    """
+    try:
+        raw_path = urlsplit(url).path if _scheme(url) else url
+        if "\x00" in unquote(raw_path) or ".." in _segments(raw_path):
+            return False
+        root_kind, root_host, root_path = _locate(root_url)
+        kind, host, path = _locate(url)
+    except ValueError:
+        return False
+    if (kind, host) != (root_kind, root_host):
+        return False
+    root_path = posixpath.normpath(root_path)
+    path = posixpath.normpath(path)
+    if root_path == "/":
+        return path.startswith("/")
+    return path == root_path or path.startswith(root_path + "/")
+
+
+def _locate(target: str) -> tuple[str, str, str]:
+    """``(kind, host, path)``: kind is a URL scheme, or ``"local"`` for paths and ``file://`` URLs."""
+    scheme = _scheme(target)
+    if not scheme:
+        return "local", "", os.path.abspath(target).replace(os.sep, "/")
+    parts = urlsplit(target)
+    if scheme == "file" and parts.netloc in ("", "localhost"):
+        return "local", "", os.path.abspath(url2pathname(unquote(parts.path))).replace(os.sep, "/")
+    if scheme == "file":
+        return "file", parts.netloc.lower(), unquote(parts.path) or "/"
+    host = (parts.hostname or "").lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme)  # raises ValueError for a bad port
+    path = unquote(parts.path).replace("\\", "/") or "/"
+    return scheme, f"{host}:{port}" if port else host, path if path.startswith("/") else "/" + path
+
+
+def _hostname(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)}"
+
+
+def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+# --------------------------------------------------------------------------- the response
+
+@dataclass
+class Response:
+    """A fetched HTTP answer with its body already read (and checked against the size cap)."""
+
+    url: str
+    status: int
+    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    content: bytes = b""
+    attempts: int = 1
+    not_modified: bool = False
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("Last-Modified")
+
+    @property
+    def text(self) -> str:
+        encoding = requests.utils.get_encoding_from_headers(self.headers) or "utf-8"
+        return self.content.decode(encoding, errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+# --------------------------------------------------------------------------- credentials
+
+class _BearerAuth(AuthBase):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "<bearer token ***>"
+
+
+class _BasicAuth(HTTPBasicAuth):
+    def __repr__(self) -> str:
+        return "<basic auth ***>"
+
+
+class _NoAuth(AuthBase):
+    """Passed explicitly so requests never looks credentials up on its own (we decide per host)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_NO_AUTH = _NoAuth()
+
+
+def _env_host(host: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in host.upper())
+
+
+class _Credentials:
+    """Credentials per host name: an explicit mapping, else environment variables, else netrc."""
+
+    def __init__(self, explicit: Mapping[str, Credential] | bool | None) -> None:
+        self._explicit = {k.lower(): v for k, v in explicit.items()} if isinstance(explicit, Mapping) else None
+        self._enabled = explicit is not False
+        self._cache: dict[str, AuthBase | None] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        if not self._enabled:
+            return "<credentials: none>"
+        if self._explicit is not None:
+            return f"<credentials: {len(self._explicit)} host(s), masked>"
+        return "<credentials: env/netrc, masked>"
+
+    def auth_for(self, host: str) -> AuthBase | None:
+        if not self._enabled or not host:
+            return None
+        with self._lock:
+            if host not in self._cache:
+                self._cache[host] = self._lookup(host)
+            return self._cache[host]
+
+    def _lookup(self, host: str) -> AuthBase | None:
+        if self._explicit is not None:
+            value = self._explicit.get(host)
+            if value is None:
+                return None
+            return _BearerAuth(value) if isinstance(value, str) else _BasicAuth(*value)
+        key = _env_host(host)
+        token = os.environ.get(f"ARCHIVE_FED_TOKEN_{key}")
+        if token:
+            return _BearerAuth(token)
+        user, password = os.environ.get(f"ARCHIVE_FED_USER_{key}"), os.environ.get(f"ARCHIVE_FED_PASSWORD_{key}")
+        if user and password is not None:
+            return _BasicAuth(user, password)
+        return self._from_netrc(host)
+
+    @staticmethod
+    def _from_netrc(host: str) -> AuthBase | None:
+        path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+        if not os.path.isfile(path):
+            return None
+        try:
+            entry = netrc.netrc(path).authenticators(host)
+        except (netrc.NetrcParseError, OSError) as exc:
+            # The parse error message may quote the file's content: log only where it failed.
+            log.warning("ignoring unreadable netrc file %s (%s)", path, type(exc).__name__)
+            return None
+        if not entry:
+            return None
+        login, _, password = entry
+        return _BasicAuth(login or "", password or "")
+
+
+# --------------------------------------------------------------------------- limits per host
+
+class _TokenBucket:
+    """``rate`` requests per second with bursts of ``capacity``; a reservation, so waits are fair."""
+
+    def __init__(self, rate: float, capacity: float = 1.0) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.tokens, self.stamp = capacity, time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - 1
+            self.stamp = now
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if wait:
+            time.sleep(wait)
+
+
+class _HostLimiter:
+    def __init__(self, max_concurrent: int, rate: float | None) -> None:
+        self.max_concurrent, self.rate = max_concurrent, rate
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._buckets: dict[str, _TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._semaphores.setdefault(host, threading.BoundedSemaphore(self.max_concurrent))
+            bucket = self._buckets.setdefault(host, _TokenBucket(self.rate)) if self.rate else None
+        with semaphore:
+            if bucket is not None:
+                bucket.take()
+            yield
+
+
+# --------------------------------------------------------------------------- retries
+
+class _Backoff(Retry):
+    """urllib3's retry policy, backing off from the first retry on (urllib3 retries once at once)."""
+
+    def get_backoff_time(self) -> float:
+        errors = len(self.history)
+        if errors == 0:
+            return 0.0
+        value = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(max(0.0, min(self.backoff_max, value)))
+
+
+class _Transient(Exception):
+    """An attempt failed in a way that another attempt may fix."""
+
+    def __init__(self, reason: str, *, error: Exception | None = None, raw: Any = None,
+                 status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.error, self.raw, self.status = reason, error, raw, status
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        todo += [c for c in (getattr(e, "reason", None), e.__cause__, e.__context__) if isinstance(c, BaseException)]
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason that names the failure but never quotes a URL (which may carry secrets)."""
+    kinds = [(requests.ConnectTimeout, "connect timed out"), (ConnectTimeoutError, "connect timed out"),
+             (ReadTimeoutError, "read timed out"), (requests.ReadTimeout, "read timed out"),
+             (http.client.IncompleteRead, "body truncated"), (u3.IncompleteRead, "body truncated"),
+             (ConnectionResetError, "connection reset"), (ConnectionRefusedError, "connection refused"),
+             (http.client.RemoteDisconnected, "server closed the connection"),
+             (u3.NameResolutionError, "host name not resolved"), (BrokenPipeError, "broken pipe")]
+    chain = list(_causes(exc))
+    for kind, text in kinds:
+        if any(isinstance(e, kind) for e in chain):
+            return text
+    return f"connection failed ({type(chain[-1]).__name__})"
+
+
+def _as_urllib3_error(exc: Exception) -> Exception:
+    if isinstance(exc, requests.ConnectTimeout) or any(isinstance(e, ConnectTimeoutError) for e in _causes(exc)):
+        return ConnectTimeoutError(_describe(exc))
+    if isinstance(exc, requests.ReadTimeout):
+        return ReadTimeoutError(None, "", _describe(exc))  # type: ignore[arg-type]
+    return ProtocolError(_describe(exc))
+
+
+def _fail(message: str, url: str, *, status: int | None = None, attempts: int = 0) -> FetchError:
+    error = FetchError(message, path=redact_url(url), status=status)
+    error.attempts = attempts  # type: ignore[attr-defined]
+    error.url = error.path  # type: ignore[attr-defined]
+    return error
+
+
+# --------------------------------------------------------------------------- the transport
+
+class Transport:
+    """HTTP(S) and fsspec access with timeouts, retries, limits per host, a size cap and credentials.
+
+    Thread-safe: one ``Transport`` serves every worker of a harvest. Each thread gets its own
+    :class:`requests.Session`; all of them share one pooled adapter.
+
+    Parameters
+    ----------
+    timeout : (connect, read) seconds, or one number for both.
+    retries : retries after the first attempt (so at most ``retries + 1`` attempts) on connect
+        errors, read timeouts, resets, truncated bodies, 429 and 5xx. 404/410 are never retried.
+    backoff, backoff_max : exponential backoff ``backoff * 2**(n-1)`` plus jitter, capped at
+        ``backoff_max``; a ``Retry-After`` header (seconds or HTTP date) replaces it, also capped.
+    max_per_host : requests in flight at once per host.
+    rate_per_host : requests per second per host (token bucket), or None for no limit.
+    max_bytes : largest body accepted; larger answers abort with :class:`FetchError`.
+    allow_redirect_hosts : other hosts (names or ``fnmatch`` patterns) redirects may lead to.
+    credentials : None reads ``ARCHIVE_FED_TOKEN_<HOST>`` / ``ARCHIVE_FED_USER_<HOST>`` +
+        ``ARCHIVE_FED_PASSWORD_<HOST>`` then netrc (``$NETRC`` or ``~/.netrc``); a mapping
+        ``{host: token or (user, password)}`` gives them explicitly; False sends none.
+
+    Examples
+    --------
+    >>> with Transport(timeout=(3, 10), retries=2, rate_per_host=5) as t:   # doctest: +SKIP
+    ...     index = t.get("https://host/VOL/INDEX/INDEX.TAB").content
+    """
+
+    def __init__(self, *, timeout: float | tuple[float, float] = (5, 30), retries: int = 5,
+                 backoff: float = 0.5, backoff_max: float = 30, max_per_host: int = 4,
+                 rate_per_host: float | None = None, user_agent: str | None = None,
+                 verify: bool | str = True, max_bytes: int = 256 * MiB,
+                 allow_redirect_hosts: tuple[str, ...] | list[str] = (),
+                 credentials: Mapping[str, Credential] | bool | None = None) -> None:
+        if max_per_host < 1 or retries < 0 or max_bytes < 0:
+            raise ValueError("max_per_host must be >= 1, retries and max_bytes >= 0")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff, self.backoff_max = backoff, backoff_max
+        self.max_per_host, self.rate_per_host = max_per_host, rate_per_host
+        self.user_agent = user_agent or f"archive_fed/{_package_version()} (+lunar data federation)"
+        self.verify = verify
+        self.max_bytes = max_bytes
+        self.allow_redirect_hosts = tuple(h.lower() for h in allow_redirect_hosts)
+        self._credentials = _Credentials(credentials)
+        self._limiter = _HostLimiter(max_per_host, rate_per_host)
+        self._policy = _Backoff(
+            total=retries, connect=None, read=None, status=None, other=None,
+            allowed_methods=frozenset({"GET", "HEAD"}), status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff, backoff_max=backoff_max, backoff_jitter=backoff / 2,
+            retry_after_max=backoff_max, raise_on_status=False, respect_retry_after_header=True)
+        self._adapter = HTTPAdapter(pool_connections=32, pool_maxsize=max(10, max_per_host), max_retries=0)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return (f"Transport(timeout={self.timeout!r}, retries={self.retries}, max_per_host={self.max_per_host}, "
+                f"rate_per_host={self.rate_per_host!r}, max_bytes={self.max_bytes}, "
+                f"credentials={self._credentials!r})")
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections (the transport stays usable: pools reopen on demand)."""
+        self._adapter.close()
+
+    # ---------------------------------------------------------------- public API
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None,
+            conditional: Mapping[str, Any] | None = None) -> Response:
+        """GET ``url``; with ``conditional={"etag": …, "last_modified": …}`` a 304 answer comes back as
+        ``Response(not_modified=True, content=b"")``."""
+        sent = dict(headers or {})
+        if conditional:
+            if conditional.get("etag"):
+                sent["If-None-Match"] = conditional["etag"]
+            modified = conditional.get("last_modified")
+            if isinstance(modified, datetime):
+                modified = format_datetime(modified, usegmt=True) if modified.tzinfo else \
+                    formatdate(modified.timestamp(), usegmt=True)
+            elif isinstance(modified, (int, float)):
+                modified = formatdate(modified, usegmt=True)
+            if modified:
+                sent["If-Modified-Since"] = str(modified)
+        return self._request("GET", url, sent)
+
+    def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:
+        """GET ``url`` with query ``params`` and decode the JSON answer."""
+        full = _with_params(url, params)
+        response = self._request("GET", full, {"Accept": "application/json", **(headers or {})})
+        try:
+            return response.json()
+        except ValueError:
+            raise _fail("answer is not JSON", full, status=response.status, attempts=response.attempts) from None
+
+    def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        """HEAD ``url`` (same retries and redirect policy as :meth:`get`)."""
+        return self._request("HEAD", url, dict(headers or {}))
+
+    def get_range(self, url: str, start: int, end: int | None = None, *,
+                  headers: Mapping[str, str] | None = None) -> Response:
+        """Bytes ``start`` to ``end`` (exclusive, like a slice; None = to the end) of ``url``.
+
+        A server that ignores ``Range`` and answers 200 is sliced here, so ``.content`` is always
+        the requested bytes.
+        """
+        if start < 0 or (end is not None and end <= start):
+            raise ValueError(f"invalid byte range {start}:{end}")
+        sent = {**(headers or {}), "Range": f"bytes={start}-{'' if end is None else end - 1}"}
+        response = self._request("GET", url, sent)
+        if response.status == 200:
+            response.content = response.content[start:end]
+        return response
+
+    def fetch_bytes(self, url_or_path: str | os.PathLike[str]) -> bytes:
+        """The bytes at an HTTP(S) URL (through :meth:`get`), a local path, a ``file://`` URL or any
+        fsspec URL (``s3://…``, ``memory://…``, ``simplecache::…``), all under the size cap."""
+        target = os.fspath(url_or_path)
+        scheme = _scheme(target)
+        if scheme in ("http", "https"):
+            return self.get(target).content
+        if scheme in ("", "file"):
+            path = _file_url_to_path(target) if scheme == "file" else target
+            return self._read_local(path, target)
+        return self._read_fsspec(target)
+
+    # ---------------------------------------------------------------- local and fsspec
+
+    def _too_big(self, size: int, url: str, attempts: int = 1) -> FetchError:
+        return _fail(f"answer of {size} bytes exceeds the limit of {self.max_bytes} bytes", url,
+                     attempts=attempts)
+
+    def _read_local(self, path: str, shown: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size > self.max_bytes:
+                    raise self._too_big(size, shown)
+                return f.read()
+        except FileNotFoundError:
+            raise _fail("no such file", shown) from None
+        except IsADirectoryError:
+            raise _fail("is a directory", shown) from None
+        except OSError as exc:
+            raise _fail(f"cannot read: {exc.strerror or type(exc).__name__}", shown) from None
+
+    def _read_fsspec(self, url: str) -> bytes:
+        try:
+            with fsspec.open(url, "rb") as f:
+                data = f.read(self.max_bytes + 1)
+        except FileNotFoundError:
+            raise _fail("no such file", url) from None
+        except Exception as exc:  # fsspec backends raise anything; never leak them raw
+            raise _fail(f"cannot read through fsspec ({type(exc).__name__})", url) from None
+        if len(data) > self.max_bytes:
+            raise self._too_big(len(data), url)
+        return data
+
+    # ---------------------------------------------------------------- HTTP machinery
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.mount("http://", self._adapter)
+            session.mount("https://", self._adapter)
+            session.headers["User-Agent"] = self.user_agent
+            self._local.session = session
+        return session
+
+    def _request(self, method: str, url: str, headers: dict[str, str]) -> Response:
+        try:
+            url, url_auth = _split_userinfo(url)
+            _host_key(url)  # raises ValueError for a malformed host or port
+        except ValueError:
+            raise _fail("malformed URL", url) from None
+        if _scheme(url) not in ("http", "https") or not urlsplit(url).hostname:
+            raise _fail("not an http(s) URL (use fetch_bytes for paths and fsspec URLs)", url)
+        origin = _hostname(url)
+        retry: Retry = self._policy
+        attempts = 0
+        for _ in range(MAX_REDIRECTS + 1):
+            host = _hostname(url)
+            auth = _BasicAuth(*url_auth) if url_auth and host == origin else self._credentials.auth_for(host)
+            response, attempts, retry = self._send(method, url, headers, auth, attempts, retry)
+            if response.status not in REDIRECT_STATUSES:
+                response.attempts = attempts
+                return response
+            target = self._redirect_target(url, response, attempts)
+            if _hostname(target) != host:  # never carry one host's secrets to another
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+                url_auth = None
+            if response.status == 303 and method != "HEAD":
+                method = "GET"
+            log.debug("%s redirected (%d) to %s", redact_url(url), response.status, redact_url(target))
+            url = target
+        raise _fail(f"more than {MAX_REDIRECTS} redirects", url, attempts=attempts)
+
+    def _redirect_target(self, url: str, response: Response, attempts: int) -> str:
+        location = response.headers.get("Location")
+        if not location:
+            raise _fail(f"HTTP {response.status} redirect without a Location", url,
+                        status=response.status, attempts=attempts)
+        target, _ = _split_userinfo(urljoin(url, location))
+        source, dest = urlsplit(url), urlsplit(target)
+        if dest.scheme not in ("http", "https") or not dest.hostname:
+            raise _fail("redirect to a non-http(s) URL refused", url, status=response.status, attempts=attempts)
+        if source.scheme == "https" and dest.scheme == "http":
+            raise _fail("redirect from https to plain http refused", url, status=response.status,
+                        attempts=attempts)
+        host = dest.hostname.lower()
+        if host != (source.hostname or "").lower() and not any(
+                fnmatch(host, allowed) or fnmatch(dest.netloc.lower(), allowed)
+                for allowed in self.allow_redirect_hosts):
+            raise _fail(f"redirect to another host ({host}) refused; add it to allow_redirect_hosts",
+                        url, status=response.status, attempts=attempts)
+        return target
+
+    def _send(self, method: str, url: str, headers: dict[str, str], auth: AuthBase | None,
+              attempts: int, retry: Retry) -> tuple[Response, int, Retry]:
+        """One request with retries: returns ``(response, attempts so far, retry state)``."""
+        shown = redact_url(url)
+        while True:
+            attempts += 1
+            try:
+                with self._limiter.slot(_host_key(url)):
+                    return self._attempt(method, url, headers, auth, retry, attempts), attempts, retry
+            except _Transient as failure:
+                try:
+                    retry = retry.increment(method, shown, response=failure.raw, error=failure.error)
+                except MaxRetryError:
+                    raise _fail(f"{failure.reason} after {attempts} attempts", url, status=failure.status,
+                                attempts=attempts) from None
+                delay = self._retry_after(retry, failure.raw)
+                if delay is None:
+                    delay = retry.get_backoff_time()
+                log.info("%s %s: %s (attempt %d of %d); retrying in %.2f s", method, shown, failure.reason,
+                         attempts, self.retries + 1, delay)
+                time.sleep(delay)
+
+    @staticmethod
+    def _retry_after(retry: Retry, raw: Any) -> float | None:
+        if raw is None:
+            return None
+        try:
+            return retry.get_retry_after(raw)
+        except u3.InvalidHeader:
+            return None
+
+    def _attempt(self, method: str, url: str, headers: dict[str, str], auth: AuthBase | None,
+                 retry: Retry, attempts: int) -> Response:
+        try:
+            answer = self._session().request(
+                method, url, headers=headers, auth=auth or _NO_AUTH, timeout=self.timeout,
+                allow_redirects=False, stream=True, verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise _fail(f"TLS failure ({type(exc).__name__})", url, attempts=attempts) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Transient(_describe(exc), error=_as_urllib3_error(exc)) from None
+        except requests.RequestException as exc:
+            raise _fail(f"request failed ({type(exc).__name__})", url, attempts=attempts) from None
+        with answer:
+            status = answer.status_code
+            headers_in = CaseInsensitiveDict(answer.headers)
+            final = redact_url(url)
+            log.debug("%s %s -> %d", method, final, status)
+            if status in REDIRECT_STATUSES:
+                return Response(final, status, headers_in, attempts=attempts)
+            if status == 304:
+                return Response(final, status, headers_in, attempts=attempts, not_modified=True)
+            if 200 <= status < 300:
+                content = b"" if method == "HEAD" else self._read_body(answer, url, attempts)
+                return Response(final, status, headers_in, content, attempts=attempts)
+            if status not in GONE_STATUSES and retry.is_retry(method, status, "Retry-After" in answer.headers):
+                raise _Transient(f"HTTP {status}", raw=answer.raw, status=status)
+            raise _fail(f"HTTP {status} {answer.reason or ''}".rstrip(), url, status=status, attempts=attempts)
+
+    def _read_body(self, answer: requests.Response, url: str, attempts: int) -> bytes:
+        declared = answer.headers.get("Content-Length", "").strip()
+        length = int(declared) if declared.isdigit() else None
+        if length is not None and length > self.max_bytes:
+            raise self._too_big(length, url, attempts)
+        body = bytearray()
+        try:
+            for chunk in answer.iter_content(CHUNK_SIZE):
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise _fail(f"answer exceeds the limit of {self.max_bytes} bytes", url, attempts=attempts)
+        except requests.exceptions.ContentDecodingError:
+            raise _fail("answer cannot be decoded (Content-Encoding)", url, status=answer.status_code,
+                        attempts=attempts) from None
+        except requests.exceptions.SSLError as exc:
+            raise _fail(f"TLS failure ({type(exc).__name__})", url, attempts=attempts) from None
+        except requests.RequestException as exc:
+            raise _Transient(f"body read failed: {_describe(exc)}", error=_as_urllib3_error(exc)) from None
+        encoded = answer.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if length is not None and not encoded and len(body) != length:
+            raise _Transient(f"body truncated ({len(body)} of {length} bytes)",
+                             error=ProtocolError("truncated body"))
+        return bytes(body)
