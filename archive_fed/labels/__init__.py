@@ -84,8 +84,6 @@ def read_label(path_or_url: Any, *, lenient: bool = False, transport: Any = None
 
 
 def _read_stream(stream: IO[bytes], *, path: str | None, lenient: bool) -> Label:
-    from .pds3 import read_pds3
-
     head = stream.read(_SNIFF)
     if not head.strip():
         raise LabelError("empty file: no label", path=path)
@@ -95,6 +93,8 @@ def _read_stream(stream: IO[bytes], *, path: str | None, lenient: bool) -> Label
         if len(data) > MAX_LABEL_BYTES:
             raise LabelError(f"XML label larger than {MAX_LABEL_BYTES} bytes", path=path)
         return parse_pds4(data, path=path)
+    from .pds3 import read_pds3
+
     label = read_pds3(_Prefixed(head, stream), lenient=lenient)
     label.path = path
     return label

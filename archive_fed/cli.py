@@ -1,0 +1,135 @@
+"""The ``archive-fed`` command line (SPEC §3). Thin: parse arguments, call the API, format output.
+
+Exit codes: 0 all well; 1 finished but some products failed (each on stderr as ``path:line: message``);
+2 usage error or nothing could be done. No traceback unless ``--debug``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import ArchiveFedError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
+
+
+def _error(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---- inspect ------------------------------------------------------------------------------------------
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .labels import normalize, read_label
+
+    ok = failed = 0
+    for target in args.labels:
+        try:
+            record = normalize(read_label(target, lenient=args.lenient))
+        except ArchiveFedError as exc:
+            _error(str(exc))
+            failed += 1
+            if args.debug:
+                raise
+            continue
+        ok += 1
+        if args.json:
+            print(json.dumps(record.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            _print_record(record.to_dict())
+    if failed and not ok:
+        return EXIT_FAILED
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _print_record(fields: dict[str, Any]) -> None:
+    width = max(len(k) for k in fields)
+    print(f"== {fields.get('uid')}")
+    for key, value in fields.items():
+        if value in (None, []):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        print(f"  {key:<{width}}  {value}")
+
+
+# ---- search -------------------------------------------------------------------------------------------
+def cmd_search(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+    from .catalog.format import format_catalog
+
+    catalog = Catalog.open(args.catalog)
+    hits = catalog.search(mission=args.mission, instrument=args.instrument, target=args.target,
+                          level=args.level, start=args.start, stop=args.stop,
+                          bbox=tuple(args.bbox) if args.bbox else None)
+    text = format_catalog(hits, args.format)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    return EXIT_OK
+
+
+# ---- parser -------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archive-fed",
+        description="Federated search of the world's lunar science data archives.")
+    parser.add_argument("--version", action="version", version=f"archive_fed {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("inspect", parents=[common], help="read and normalize labels (paths or URLs)")
+    p.add_argument("labels", nargs="+", metavar="LABEL")
+    p.add_argument("--json", action="store_true", help="print one JSON record object per line")
+    p.add_argument("--lenient", action="store_true", help="read mildly broken PDS3 labels with warnings")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("search", parents=[common], help="query a catalog")
+    p.add_argument("--catalog", required=True, metavar="DIR")
+    p.add_argument("--mission", metavar="M")
+    p.add_argument("--instrument", metavar="I")
+    p.add_argument("--target", metavar="T")
+    p.add_argument("--level", metavar="L")
+    p.add_argument("--start", metavar="T")
+    p.add_argument("--stop", metavar="T")
+    p.add_argument("--bbox", nargs=4, type=float, metavar=("LONMIN", "LATMIN", "LONMAX", "LATMAX"))
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help → 0, usage errors → 2
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_FAILED
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ArchiveFedError as exc:
+        if args.debug:
+            raise
+        _error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback without --debug
+        if args.debug:
+            raise
+        _error(f"archive-fed: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
