@@ -1,0 +1,663 @@
+"""The PDS3 label reader: ODL/PVL text to a :class:`PDS3Label` tree of :class:`~archive_fed.labels.base.Block`.
+
+One compiled token regex scans the label text (possessive quantifiers, so no catastrophic backtracking);
+a small recursive-descent parser builds Blocks from lists. Reading stops at the ``END`` statement and
+never decodes or scans what follows it (the binary data of attached labels).
+
+Values agree with ``pvl.load`` (the reference in the tests) on real labels: ``int``, ``float``, radix
+integers, ``str`` (quoted text has its line breaks and runs of blanks collapsed to one space and a hyphen
+before a line break removed, as pvl does), ``datetime``/``time`` (UTC unless an offset is given),
+``date``, ``list`` for ``( )``, ``frozenset`` for ``{ }``, ``None`` for an unquoted ``NULL``, ``True``/
+``False`` for unquoted ``TRUE``/``FALSE``, ``nan``/``inf`` for unquoted ``NaN``/``INF``, and
+``with_unit(value, unit)`` for ``value <unit>``. ``N/A``, ``UNK`` and symbols stay strings.
+
+Deliberate differences from pvl (each pinned by a test in ``tests/labels/test_pds3.py``):
+
+- date/time forms that pvl only accepts through dateutil (``2012-03-01T12``, week dates, ``YYYYMMDD``
+  basic format, arbitrary date/time separators) are strings here, as the PDS3 standard does not allow
+  them; fractions of a second beyond microseconds are truncated, the value staying UTC (pvl gives a naive
+  datetime); a date with a zone offset is a string (pvl raises ``TypeError``);
+- a keyword spelled like a number (``NAN = 1``) is accepted (pvl refuses it);
+- bytes that are neither text nor blanks (NUL, other C0 controls, DEL) are refused everywhere in the
+  label part (pvl accepts them inside quoted strings);
+- a set holding a value with a unit keeps it as a hashable ``UnitValue`` (an astropy Quantity cannot be
+  a set member); a set holding a sequence is an error (pvl raises ``TypeError``);
+- a hyphen before a line break joins lines inside quoted strings, units and unquoted values only (pvl
+  applies it to the whole text, comments and punctuation included);
+- ``#`` comments (a pvl extension, not PDS3) end at CR as well as at LF; a leading UTF-8 BOM is skipped.
+
+Examples
+--------
+>>> label = parse_pds3(b'PDS_VERSION_ID = PDS3\\nOBJECT = IMAGE\\n LINES = 10\\nEND_OBJECT = IMAGE\\nEND\\n')
+>>> label["IMAGE"]["LINES"], label["IMAGE"].kind, label["IMAGE"].line, label.label_bytes
+(10, 'OBJECT', 2, 72)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import warnings
+from typing import IO, Any
+
+from archive_fed.errors import LabelError, LabelWarning
+from archive_fed.labels.base import Block, Label, UnitValue, with_unit
+
+__all__ = ["PDS3Label", "parse_pds3", "read_pds3", "looks_like_pds3", "MAX_LABEL_BYTES", "MAX_DEPTH"]
+
+MAX_LABEL_BYTES = 16 * 1024 * 1024
+"""Labels longer than this (without finding END) are refused."""
+MAX_DEPTH = 100
+"""Deepest nesting of sequences/sets, and of OBJECT/GROUP blocks."""
+
+_FIRST_CHUNK = 64 * 1024
+
+# --- the scanner -----------------------------------------------------------------------------------------
+_CTRL = r"\x00-\x08\x0e-\x1f\x7f"
+_SKIP = r"(?:[ \t\r\n\v\f]++|/\*[^\x00]*?\*/|\#[^\r\n\x00]*+)*+"
+_BARE_CHARS = rf"[^ \t\r\n\v\f&<>'{{}},\[\]=!#()%\";~|{_CTRL}]+"
+BARE, PUNCT, DQ, SQ, UNIT, EOF, BAD = range(1, 8)
+_TOKEN = re.compile(
+    _SKIP + rf"""(?:
+      ({_BARE_CHARS})
+    | ([=(){{}},;])
+    | "([^"{_CTRL}]*+)"
+    | '([^'{_CTRL}]*+)'
+    | <([^<>{_CTRL}]*+)>
+    | (\Z)
+    | (.)
+    )""", re.X | re.S)
+_UNIT_AFTER = re.compile(_SKIP + rf"<([^<>{_CTRL}]*+)>", re.S)
+_BARE_RUN = re.compile(_BARE_CHARS)
+_BLANKS = re.compile(r"\s*+")
+_RADIX_PREFIX = re.compile(r"[+-]?(?:1[0-6]|[2-9])")
+_RADIX = re.compile(r"([+-]?)(1[0-6]|[2-9])#([+-]?)([0-9A-Fa-f]++)#")
+
+# --- value decoding --------------------------------------------------------------------------------------
+_NUM = re.compile(r"[+-]?(?:(\d++)|(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)")
+_DATETIME = re.compile(r"""
+    (?:(\d{4})-(?:(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9])
+                 |(36[0-6]|3[0-5]\d|[12]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9])))?
+    (?:(?(1)[Tt])(2[0-3]|[01]\d|\d):([0-5]\d|\d)(?::(6[01]|[0-5]\d|\d)(?:\.(\d++))?)?)?
+    (?:([Zz])|([+-])(\d\d?)(?::?([0-5]\d))?)?""", re.X)
+_SPECIAL_FLOATS = frozenset({"NAN", "INF", "INFINITY", "+NAN", "+INF", "+INFINITY",
+                             "-NAN", "-INF", "-INFINITY"})
+_STRUCTURE = frozenset({"END", "OBJECT", "BEGIN_OBJECT", "END_OBJECT", "GROUP", "BEGIN_GROUP",
+                        "END_GROUP"})
+_UTC = _dt.timezone.utc
+_DASH_GLOBAL = re.compile(r"-[\n\r\f]\s*")               # pvl's OmniParser pre-pass
+_DASH_ODL = re.compile(r"-[\n\r\v\f][ \t\n\r\v\f]*")      # pvl's ODL quoted-string rule
+_WS_RUN = re.compile(r"[ \t\n\r\v\f]+")
+_NEEDS_NORM = re.compile(r"[\t\n\r\v\f]|  |^ | $")
+
+
+def _text_value(s: str) -> str:
+    """Quoted text as pvl gives it: hyphen continuations removed, blanks collapsed, ends stripped."""
+    if _NEEDS_NORM.search(s) is None:
+        return s
+    if "-" in s:
+        s = _DASH_ODL.sub("", _DASH_GLOBAL.sub("", s))
+    return _WS_RUN.sub(" ", s).strip(" ")
+
+
+def _datetime_value(tok: str) -> Any:
+    m = _DATETIME.fullmatch(tok)
+    if m is None:
+        return tok
+    year, month, day, doy, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
+    if hour is None and year is None or sign and hour is None:
+        return tok                      # empty, or a date with a zone offset
+    try:
+        if year is not None:
+            if doy is not None:
+                date = _dt.date.fromordinal(_dt.date(int(year), 1, 1).toordinal() + int(doy) - 1)
+            else:
+                date = _dt.date(int(year), int(month), int(day))
+            if hour is None:
+                return date
+        tz = _UTC
+        if sign:
+            delta = _dt.timedelta(hours=int(off_h), minutes=int(off_m or 0))
+            tz = _dt.timezone(-delta if sign == "-" else delta)
+        micro = int(frac[:6].ljust(6, "0")) if frac else 0
+        if year is None:
+            return _dt.time(int(hour), int(minute), int(second or 0), micro, tzinfo=tz)
+        return _dt.datetime(date.year, date.month, date.day, int(hour), int(minute), int(second or 0),
+                            micro, tzinfo=tz)
+    except (ValueError, OverflowError):
+        return tok                      # leap second, 31 February, year 0, offset >= 24 h: text
+
+
+def _bare_value(tok: str) -> Any:
+    """The value of an unquoted token (number, date/time, NULL/TRUE/FALSE, or the symbol itself)."""
+    first = tok[0]
+    if first in "0123456789+-.":
+        m = _NUM.fullmatch(tok)
+        if m is not None:
+            try:
+                return int(tok) if m.group(1) is not None else float(tok)
+            except ValueError:          # more digits than int() converts: pvl falls back to float
+                return float(tok)
+        if first.isdigit() and (":" in tok or "-" in tok):
+            return _datetime_value(tok)
+        if "_" in tok:
+            for convert in (int, float):
+                try:
+                    return convert(tok)
+                except ValueError:
+                    pass
+    upper = tok.upper()
+    if upper == "NULL":
+        return None
+    if upper == "TRUE":
+        return True
+    if upper == "FALSE":
+        return False
+    if upper in _SPECIAL_FLOATS:
+        return float(tok)
+    return tok
+
+
+class _Truncated(Exception):
+    """The text ended inside the label; more bytes may complete it."""
+
+
+class _EmptyValue(Exception):
+    """A keyword's value is missing: a structure keyword (END, END_OBJECT...) follows the '='."""
+
+    def __init__(self, pos: int) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
+class _Radix(int):
+    """Marks an int read from a radix token (so it is never taken for a keyword)."""
+
+
+# --- the parser ------------------------------------------------------------------------------------------
+class _Parser:
+    """Parses one label text; ``complete`` is False when the text may be a truncated prefix."""
+
+    def __init__(self, text: str, path: str | None, lenient: bool, complete: bool) -> None:
+        self.text = text
+        self.path = path
+        self.lenient = lenient
+        self.complete = complete
+        self._line_at = (0, 1)
+
+    # -- positions and diagnostics
+    def line(self, pos: int) -> int:
+        """1-based line of ``pos`` (LF, CRLF or CR line ends); incremental for increasing ``pos``."""
+        start, line = self._line_at
+        if pos < start:
+            start, line = 0, 1
+        text = self.text
+        line += text.count("\n", start, pos) + text.count("\r", start, pos) - text.count("\r\n", start, pos)
+        self._line_at = (pos, line)
+        return line
+
+    def error(self, message: str, pos: int) -> LabelError:
+        return LabelError(message, path=self.path, line=self.line(pos))
+
+    def warn(self, message: str, pos: int) -> None:
+        where = f"{self.path or '<label>'}:{self.line(pos)}"
+        warnings.warn(f"{where}: {message}", LabelWarning, stacklevel=4)
+
+    def eof(self, message: str, pos: int) -> Exception:
+        """The error for running out of text: retry with more bytes unless the text is complete."""
+        return self.error(message, pos) if self.complete else _Truncated()
+
+    def bad(self, pos: int, what: str) -> Exception:
+        """Explain a token the scanner could not match at ``pos``."""
+        text, char = self.text, self.text[pos]
+        if char in "\"'":
+            close = text.find(char, pos + 1)
+            if close < 0:
+                return self.eof(f"unterminated quoted string starting at line {self.line(pos)}", pos)
+            return self.binary(pos + 1, close, f"quoted string starting at line {self.line(pos)}")
+        if char == "<":
+            close = text.find(">", pos + 1)
+            if close < 0:
+                return self.eof(f"unterminated unit starting at line {self.line(pos)}", pos)
+            return self.binary(pos + 1, close, f"unit starting at line {self.line(pos)}", "'<' inside")
+        if char == "/":                 # a '/*' the skip pattern could not consume
+            close = text.find("*/", pos + 2)
+            if close < 0:
+                return self.eof(f"unterminated comment starting at line {self.line(pos)}", pos)
+            return self.binary(pos + 2, close, f"comment starting at line {self.line(pos)}")
+        if char < " " or char == "\x7f":
+            return self.binary(pos, pos + 1, "label text")
+        return self.error(f"unexpected {char!r} {what}", pos)
+
+    def binary(self, start: int, stop: int, where: str, other: str = "unexpected character") -> LabelError:
+        m = re.compile(f"[{_CTRL}]").search(self.text, start, stop)
+        if m is None:
+            return self.error(f"{other} in {where}", start)
+        return self.error(f"binary data (byte 0x{ord(m.group()):02x}) in {where}: not label text, "
+                          f"or a label missing its END statement", m.start())
+
+    # -- tokens
+    def bare(self, m: re.Match) -> tuple[Any, int, int]:
+        """An unquoted token from match ``m``: (text or _Radix, start, end), continuations joined."""
+        text = self.text
+        tok = m.group(BARE)
+        start, end = m.span(BARE)
+        while True:
+            if "/" in tok:
+                cut = tok.find("/*")
+                if cut == 0:
+                    raise self.bad(start, "")
+                if cut > 0:
+                    tok, end = tok[:cut], end - len(tok) + cut
+                    return tok, start, end
+            nxt = text[end:end + 1]
+            if nxt == "#" and _RADIX_PREFIX.fullmatch(tok):
+                return self.radix(start), start, end
+            if not (tok.endswith("-") and nxt and nxt in "\n\r\f"):
+                return tok, start, end
+            # a hyphen before a line break joins the next line's text, without the hyphen (as pvl)
+            resume = _BLANKS.match(text, end).end()
+            more = _BARE_RUN.match(text, resume)
+            if more is None:
+                return tok[:-1], start, resume
+            tok, end = tok[:-1] + more.group(), more.end()
+
+    def radix(self, start: int) -> _Radix:
+        m = _RADIX.match(self.text, start)
+        if m is None or _BARE_RUN.match(self.text, m.end()) is not None:
+            if m is None and self.text.find("#", start + 3) < 0:
+                raise self.eof("unterminated radix integer", start)
+            raise self.error("malformed radix integer (expected e.g. 16#FF#)", start)
+        sign, base, sign2, digits = m.groups()
+        if sign and sign2:
+            raise self.error("radix integer with two signs", start)
+        try:
+            return _Radix(int((sign or sign2) + digits, int(base)))
+        except ValueError:
+            raise self.error(f"invalid digit for a base-{base} integer", start) from None
+
+    # -- values
+    def value(self, m: re.Match, depth: int, key: str, in_set: bool = False) -> tuple[Any, int]:
+        """The value starting with token ``m`` (units included) and the position after it."""
+        kind = m.lastindex
+        if kind == DQ or kind == SQ:
+            value, pos = _text_value(m.group(kind)), m.end()
+        elif kind == BARE:
+            tok, start, pos = self.bare(m)
+            if isinstance(tok, _Radix):
+                value = int(tok)
+            elif tok.upper() in _STRUCTURE:
+                raise _EmptyValue(start)
+            else:
+                value = _bare_value(tok)
+        elif kind == PUNCT and m.group(PUNCT) in "({":
+            value, pos = self.collection(m, depth + 1, key)
+        elif kind == EOF:
+            raise self.eof(f"expected a value for keyword {key}, found the end of the text", m.start(EOF))
+        elif kind == BAD:
+            raise self.bad(m.start(BAD), f"where a value of keyword {key} should be")
+        else:
+            start = m.start(kind)
+            raise self.error(f"expected a value for keyword {key}, found {self.text[start]!r}", start)
+        u = _UNIT_AFTER.match(self.text, pos)
+        if u is not None:
+            unit = u.group(1).strip(" \t\r\n\v\f")
+            if "-" in unit:
+                unit = _DASH_GLOBAL.sub("", unit)
+            value = UnitValue(value, unit) if in_set else with_unit(value, unit)
+            pos = u.end()
+        return value, pos
+
+    def collection(self, m: re.Match, depth: int, key: str) -> tuple[Any, int]:
+        """A sequence ``( )`` (a list) or a set ``{ }`` (a frozenset) opened by token ``m``."""
+        opener = m.group(PUNCT)
+        start = m.start(PUNCT)
+        closer = ")" if opener == "(" else "}"
+        if depth > MAX_DEPTH:
+            raise self.error(f"sequences/sets nested deeper than {MAX_DEPTH}", start)
+        is_set = opener == "{"
+        items: list[Any] = []
+        match, text = _TOKEN.match, self.text
+        m = match(text, m.end())
+        if m.lastindex == PUNCT and m.group(PUNCT) == closer:
+            return (frozenset() if is_set else items), m.end()
+        while True:
+            try:
+                item, pos = self.value(m, depth, key, is_set)
+            except _EmptyValue as empty:
+                raise self.error(f"expected a value in the {'set' if is_set else 'sequence'} of keyword "
+                                 f"{key}, found a structure keyword", empty.pos) from None
+            items.append(item)
+            m = match(text, pos)
+            sep = m.group(PUNCT) if m.lastindex == PUNCT else None
+            if sep == ",":
+                m = match(text, m.end())
+            elif sep == closer:
+                break
+            elif m.lastindex == EOF:
+                raise self.eof(f"unterminated {'set' if is_set else 'sequence'} of keyword {key} "
+                               f"opened at line {self.line(start)}", start)
+            else:
+                found = m.start(m.lastindex)
+                raise self.error(f"expected ',' or {closer!r} in the {'set' if is_set else 'sequence'} "
+                                 f"of keyword {key} opened at line {self.line(start)}", found)
+        if not is_set:
+            return items, m.end()
+        if any(isinstance(item, list) for item in items):
+            raise self.error(f"a set may hold only simple values (keyword {key})", start)
+        return frozenset(items), m.end()
+
+    # -- statements
+    def parse(self) -> tuple[list, int]:
+        """Parse up to END: the root items and the offset just after the END line."""
+        text, match = self.text, _TOKEN.match
+        pos = 1 if text.startswith("\ufeff") else 0
+        items: list[tuple[str, Any]] = []
+        stack: list[tuple[str, str, int, int, list]] = []   # (kind, name, line, pos, parent items)
+        pending: tuple[list, int, int] | None = None       # last assignment whose value was a bare symbol
+        delimited = True
+        while True:
+            m = match(text, pos)
+            kind = m.lastindex
+            if kind == BARE:
+                key, kstart, pos = self.bare(m)
+            elif kind == PUNCT and m.group(PUNCT) == ";" and not delimited:
+                pos, delimited = m.end(), True
+                continue
+            elif kind == PUNCT and m.group(PUNCT) == "=" and pending is not None:
+                # 'A =' without a value, then 'B = 1': the symbol read as A's value was keyword B
+                owner, index, kpos = pending
+                key, kstart = owner[index][1], m.start(PUNCT)
+                self.problem(f"keyword {owner[index][0]} has no value", kpos)
+                owner[index] = (owner[index][0], "")
+                pos = m.start(PUNCT)
+            elif kind == EOF:
+                if not self.complete:
+                    raise _Truncated()
+                self.problem("no END statement", m.start(EOF))
+                return self.close_all(stack, items, m.start(EOF)), len(text)
+            elif kind == BAD:
+                raise self.bad(m.start(BAD), "where a keyword should be")
+            else:
+                start = m.start(kind)
+                raise self.error(f"expected a keyword, found {text[start]!r}", start)
+            if isinstance(key, _Radix):
+                raise self.error("expected a keyword, found a number", kstart)
+            pending, delimited = None, False
+            upper = key.upper()
+            if upper in _STRUCTURE or (upper[:3] == "END" and key[3:4] >= "\x80"):
+                if upper == "END" or upper[:3] == "END" and key[3] >= "\x80":
+                    items = self.close_all(stack, items, kstart)
+                    return items, _after_line(text, kstart + 3)
+                if upper.startswith("END_"):
+                    items, pos = self.close(upper[4:], key, kstart, pos, stack, items)
+                else:
+                    items, pos = self.open(upper, key, kstart, pos, stack, items)
+                continue
+            m = match(text, pos)
+            if m.lastindex != PUNCT or m.group(PUNCT) != "=":
+                if m.lastindex == EOF:
+                    raise self.eof(f"expected '=' after keyword {key}", m.start(EOF))
+                raise self.error(f"expected '=' after keyword {key}", m.start(m.lastindex))
+            m = match(text, m.end())
+            try:
+                value, pos = self.value(m, 0, key)
+            except _EmptyValue as empty:
+                self.problem(f"keyword {key} has no value", empty.pos)
+                value, pos = "", empty.pos
+            else:
+                if m.lastindex == BARE and type(value) is str:
+                    pending = (items, len(items), kstart)
+            items.append((key, value))
+
+    def problem(self, message: str, pos: int) -> None:
+        """A defect lenient mode tolerates: a warning when lenient, else a LabelError."""
+        if not self.lenient:
+            raise self.error(message, pos)
+        self.warn(message, pos)
+
+    def open(self, upper: str, key: str, kstart: int, pos: int, stack: list, items: list) -> tuple[list, int]:
+        """OBJECT/GROUP/BEGIN_OBJECT/BEGIN_GROUP = NAME: push a new block."""
+        text, match = self.text, _TOKEN.match
+        m = match(text, pos)
+        if m.lastindex != PUNCT or m.group(PUNCT) != "=":
+            if m.lastindex == EOF:
+                raise self.eof(f"expected '=' after {key}", m.start(EOF))
+            raise self.error(f"expected '=' after {key}", m.start(m.lastindex))
+        m = match(text, m.end())
+        if m.lastindex != BARE:
+            if m.lastindex == EOF:
+                raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
+            raise self.error(f"expected a name after '{key} ='", m.start(m.lastindex))
+        name, nstart, pos = self.bare(m)
+        if isinstance(name, _Radix) or name.upper() in _STRUCTURE:
+            raise self.error(f"expected a name after '{key} =', found {text[nstart:pos]!r}", nstart)
+        if len(stack) >= MAX_DEPTH:
+            raise self.error(f"OBJECT/GROUP blocks nested deeper than {MAX_DEPTH}", kstart)
+        kind = "GROUP" if upper.endswith("GROUP") else "OBJECT"
+        stack.append((kind, name, self.line(kstart), kstart, items))
+        return [], pos
+
+    def close(self, kind: str, key: str, kstart: int, pos: int, stack: list, items: list) -> tuple[list, int]:
+        """END_OBJECT/END_GROUP [= NAME]: pop the open block, checking kind and name."""
+        text = self.text
+        m = _TOKEN.match(text, pos)
+        name = None
+        if m.lastindex == PUNCT and m.group(PUNCT) == "=":
+            m = _TOKEN.match(text, m.end())
+            if m.lastindex != BARE:
+                if m.lastindex == EOF:
+                    raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
+                raise self.error(f"expected a name after '{key} ='", m.start(m.lastindex))
+            name, _, pos = self.bare(m)
+        if not stack:
+            self.problem(f"{key} without an open {kind}", kstart)
+            return items, pos
+        open_kind, open_name, line, _, parent = stack[-1]
+        if open_kind != kind:
+            self.problem(f"{key} closes {open_kind} {open_name} opened at line {line}", kstart)
+        elif name is not None and name != open_name:
+            self.problem(f"{key} = {name} does not match {open_kind} = {open_name} opened at line {line}",
+                         kstart)
+        stack.pop()
+        parent.append((open_name, Block(items, kind=open_kind, line=line)))
+        return parent, pos
+
+    def close_all(self, stack: list, items: list, pos: int) -> list:
+        """At END (or the end of the text): blocks still open are an error, or closed when lenient."""
+        while stack:
+            kind, name, line, _, parent = stack.pop()
+            self.problem(f"{kind} {name} opened at line {line} is never closed", pos)
+            parent.append((name, Block(items, kind=kind, line=line)))
+            items = parent
+        return items
+
+
+def _after_line(text: str, pos: int) -> int:
+    """The offset after END at ``pos``: trailing blanks and one line end (CRLF, LF or CR) included."""
+    n = len(text)
+    while pos < n and text[pos] in " \t":
+        pos += 1
+    if text.startswith("\r\n", pos):
+        return pos + 2
+    if pos < n and text[pos] in "\r\n":
+        return pos + 1
+    return pos
+
+
+# --- public API ------------------------------------------------------------------------------------------
+class PDS3Label(Block, Label):
+    """A parsed PDS3 label: the root :class:`Block` of the tree, plus ``format``, ``path``, ``label_bytes``.
+
+    ``label_bytes`` is the size in bytes of the label text up to and including the ``END`` line (its
+    trailing blanks and line end), i.e. where whatever follows an attached label begins.
+
+    Examples
+    --------
+    >>> label = parse_pds3("OBJECT = IMAGE\\n  LINES = 2\\nEND_OBJECT\\nEND\\n")
+    >>> label.format, label.to_dict()
+    ('PDS3', {'IMAGE': {'LINES': 2}})
+    """
+
+    format = "PDS3"
+
+    def __init__(self, items: list[tuple[str, Any]] | None = None, *, path: str | None = None,
+                 label_bytes: int = 0) -> None:
+        Block.__init__(self, items, kind="LABEL", line=1)
+        Label.__init__(self, path)
+        self.label_bytes = label_bytes
+
+    def __repr__(self) -> str:
+        return f"PDS3Label({self.path!r}, {len(self.items_)} items, label_bytes={self.label_bytes})"
+
+
+def parse_pds3(data: bytes | bytearray | memoryview | str, *, path: str | None = None,
+               lenient: bool = False) -> PDS3Label:
+    """Parse PDS3 label text (a detached label, or the head of a file with an attached label).
+
+    Parameters
+    ----------
+    data
+        The label bytes (anything may follow the ``END`` statement: it is neither decoded nor scanned),
+        or already decoded text.
+    path
+        Where the label came from, for error messages and ``label.path``.
+    lenient
+        Read what can be read from a defective label: a missing ``END``, an ``END_OBJECT`` whose name or
+        kind does not match, a block never closed, a keyword without a value give a
+        :class:`~archive_fed.errors.LabelWarning` instead of a :class:`~archive_fed.errors.LabelError`.
+        Syntax errors are errors in both modes.
+
+    Returns
+    -------
+    PDS3Label
+
+    Raises
+    ------
+    LabelError
+        For any input that is not a readable PDS3 label (never any other exception), with ``path`` and
+        the 1-based ``line``.
+
+    Examples
+    --------
+    >>> label = parse_pds3(b"^IMAGE = (\\"X.IMG\\", 12 <BYTES>)\\nSTART_TIME = 2012-061T00:00:00\\nEND\\n")
+    >>> label["^IMAGE"], label["START_TIME"].isoformat()
+    (['X.IMG', UnitValue(12, 'BYTES')], '2012-03-01T00:00:00+00:00')
+    """
+    if isinstance(data, str):
+        text = data[:MAX_LABEL_BYTES]
+        items, end = _parse_text(text, path, lenient, complete=len(data) <= MAX_LABEL_BYTES)
+        return PDS3Label(items, path=path, label_bytes=len(text[:end].encode("utf-8", "surrogatepass")))
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise LabelError(f"expected bytes or str, got {type(data).__name__}", path=path)
+    view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
+    size = _FIRST_CHUNK
+    while True:
+        head = bytes(view[:size])
+        complete = size >= len(view)
+        try:
+            return _parse_bytes(head, path, lenient, complete)
+        except _Truncated:
+            if size >= MAX_LABEL_BYTES:
+                raise LabelError(f"no END statement in the first {MAX_LABEL_BYTES // 2**20} MiB",
+                                 path=path) from None
+            size = min(size * 4, MAX_LABEL_BYTES)
+
+
+def read_pds3(path_or_file: str | os.PathLike | IO[bytes], *, lenient: bool = False) -> PDS3Label:
+    """Read the PDS3 label at the start of a local file (detached ``.LBL`` or attached-label image).
+
+    The file is read in growing chunks until the ``END`` statement, so a 500 MB image with an attached
+    label costs one 64 KiB read. Labels over 16 MiB are refused with a LabelError, as is a file that
+    cannot be read.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_pds3(io.BytesIO(b"PDS_VERSION_ID = PDS3\\r\\nEND\\r\\n" + bytes(10**6))).label_bytes
+    28
+    """
+    if hasattr(path_or_file, "read"):
+        name = getattr(path_or_file, "name", None)
+        return _read_stream(path_or_file, name if isinstance(name, str) else None, lenient)  # type: ignore
+    try:
+        path = os.fspath(path_or_file)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        with open(path, "rb") as stream:
+            return _read_stream(stream, path, lenient)
+    except OSError as err:
+        raise LabelError(f"cannot read label: {err.strerror or err}", path=str(path_or_file)) from None
+    except TypeError as err:
+        raise LabelError(f"not a path or file: {err}") from None
+
+
+_SNIFF = re.compile(rb"""(?:\xef\xbb\xbf)?(?:[ \t\r\n\v\f]++|/\*(?:[^*]|\*(?!/))*+\*/)*+
+    (?:(?:PDS_VERSION_ID|ODL_VERSION_ID|RECORD_TYPE|LABEL_REVISION_NOTE|SFDU_LABEL)[ \t]*+=
+     |CCSD[0-9A-Z]|NJPL[0-9A-Z])""", re.X | re.I)
+
+
+def looks_like_pds3(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a file) starts like a PDS3 label.
+
+    True when, after blanks and ``/* */`` comments, it starts with ``PDS_VERSION_ID =``,
+    ``ODL_VERSION_ID =``, ``RECORD_TYPE =``, ``LABEL_REVISION_NOTE =``, ``SFDU_LABEL =`` or an SFDU
+    (``CCSD...``/``NJPL...``) label.
+
+    Examples
+    --------
+    >>> looks_like_pds3(b"/* attached */\\nPDS_VERSION_ID = PDS3\\r\\n"), looks_like_pds3(b"<?xml")
+    (True, False)
+    """
+    if isinstance(head, str):
+        head = head.encode("latin-1", "replace")
+    return _SNIFF.match(bytes(head[:MAX_LABEL_BYTES])) is not None
+
+
+# --- plumbing --------------------------------------------------------------------------------------------
+def _parse_text(text: str, path: str | None, lenient: bool, complete: bool) -> tuple[list, int]:
+    """Root items and the END-line end offset; _Truncated when ``text`` may be a cut-off prefix."""
+    parser = _Parser(text, path, lenient, complete)
+    try:
+        return parser.parse()
+    except RecursionError:
+        raise LabelError("label nested too deeply", path=path) from None
+
+
+def _parse_bytes(head: bytes, path: str | None, lenient: bool, complete: bool) -> PDS3Label:
+    """Parse label bytes decoded as Latin-1 (one char per byte, so offsets are byte offsets)."""
+    items, end = _parse_text(head.decode("latin-1"), path, lenient, complete)
+    label = head[:end]
+    if not label.isascii():
+        # PDS3 labels are ASCII; non-ASCII text that is valid UTF-8 is read as UTF-8 (as pvl does)
+        try:
+            text = label.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", LabelWarning)   # already warned about in the first pass
+                items, _ = _parse_text(text, path, lenient, complete=True)
+    return PDS3Label(items, path=path, label_bytes=end)
+
+
+def _read_stream(stream: IO[bytes], path: str | None, lenient: bool) -> PDS3Label:
+    buffer = bytearray()
+    size = _FIRST_CHUNK
+    while True:
+        try:
+            chunk = stream.read(size - len(buffer))
+        except OSError as err:
+            raise LabelError(f"cannot read label: {err}", path=path) from None
+        if not isinstance(chunk, (bytes, bytearray)):
+            raise LabelError("the file was not opened in binary mode", path=path)
+        buffer += chunk
+        complete = not chunk
+        if len(buffer) >= size or complete:
+            try:
+                return _parse_bytes(bytes(buffer), path, lenient, complete)
+            except _Truncated:
+                if size >= MAX_LABEL_BYTES:
+                    raise LabelError(f"no END statement in the first {MAX_LABEL_BYTES // 2**20} MiB",
+                                     path=path) from None
+                size = min(size * 4, MAX_LABEL_BYTES)
