@@ -418,12 +418,12 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _describe(exc: BaseException) -> str:
     """A short reason that names the failure but never quotes a URL (which may carry secrets)."""
-    kinds = [(requests.ConnectTimeout, "connect timed out"), (ConnectTimeoutError, "connect timed out"),
-             (ReadTimeoutError, "read timed out"), (requests.ReadTimeout, "read timed out"),
-             (http.client.IncompleteRead, "body truncated"), (u3.IncompleteRead, "body truncated"),
-             (ConnectionResetError, "connection reset"), (ConnectionRefusedError, "connection refused"),
+    kinds = [(ConnectionRefusedError, "connection refused"), (u3.NameResolutionError, "host name not resolved"),
+             (ConnectionResetError, "connection reset"), (BrokenPipeError, "broken pipe"),
              (http.client.RemoteDisconnected, "server closed the connection"),
-             (u3.NameResolutionError, "host name not resolved"), (BrokenPipeError, "broken pipe")]
+             (http.client.IncompleteRead, "body truncated"), (u3.IncompleteRead, "body truncated"),
+             (ReadTimeoutError, "read timed out"), (requests.ReadTimeout, "read timed out"),
+             (requests.ConnectTimeout, "connect timed out"), (ConnectTimeoutError, "connect timed out")]
     chain = list(_causes(exc))
     for kind, text in kinds:
         if any(isinstance(e, kind) for e in chain):
