@@ -9,7 +9,7 @@ import io
 import os
 from typing import IO, Any
 
-from ..errors import ArchiveFedError, LabelError
+from ..errors import LabelError
 from .base import Block, Label, UnitValue
 from .normalize import normalize
 from .pds4 import PDS4Label, looks_like_xml, parse_pds4
@@ -102,13 +102,10 @@ def _read_stream(stream: IO[bytes], *, path: str | None, lenient: bool) -> Label
 
 def _read_url(url: str, *, lenient: bool, transport: Any) -> Label:
     from ..transport import Transport
+    from .remote import fetch_label
 
-    transport = transport or Transport()
-    data = transport.fetch_label_bytes(url)
-    try:
-        return parse_label(data, path=url, lenient=lenient)
-    except ArchiveFedError:
-        raise
+    response = fetch_label(transport or Transport(), url)
+    return parse_label(response.content, path=url, lenient=lenient)
 
 
 class _Prefixed(io.RawIOBase):

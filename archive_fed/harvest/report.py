@@ -1,0 +1,72 @@
+"""The harvest report: counts, bytes, time, and every quarantined product with its error."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..record import format_time
+
+
+@dataclass
+class Failure:
+    """One product that could not be harvested: quarantined here, the rest of the run goes on."""
+
+    url: str
+    error: str          # error class name (LabelError, FetchError, NormalizeError, ...)
+    message: str        # `path:line: message`
+    attempts: int = 1
+
+    def line(self) -> str:
+        return self.message if self.message.startswith(self.url) else f"{self.url}: {self.message}"
+
+
+@dataclass
+class HarvestReport:
+    source: str
+    url: str
+    catalog: str
+    started: _dt.datetime
+    finished: _dt.datetime | None = None
+    found: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    recovered: int = 0        # harvested by an interrupted run, committed by this one
+    failed: int = 0
+    skipped: int = 0          # filtered out by --since
+    bytes: int = 0
+    seconds: float = 0.0
+    requests: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC §3: 0 all well, 1 finished with failures."""
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started"] = format_time(self.started)
+        data["finished"] = format_time(self.finished)
+        data["exit_code"] = self.exit_code
+        return data
+
+    def write(self, path: str) -> None:
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        temporary = f"{path}.tmp-{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump(self.to_dict(), stream, indent=2, ensure_ascii=False)
+            stream.write("\n")
+        os.replace(temporary, path)
+
+    def summary(self) -> str:
+        rate = self.found / self.seconds if self.seconds else 0.0
+        return (f"{self.source} {self.url}: found {self.found}, new {self.new}, updated {self.updated}, "
+                f"unchanged {self.unchanged}, recovered {self.recovered}, failed {self.failed}"
+                + (f", skipped {self.skipped}" if self.skipped else "")
+                + f"; {self.bytes:,} bytes in {self.seconds:.1f} s ({rate:.0f} products/s)")

@@ -1,0 +1,57 @@
+"""Archive adapters, found by name through the entry-point group ``archive_fed.sources`` (SPEC §4).
+
+>>> from archive_fed import sources
+>>> "pds3-volume" in sources.available()
+True
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any
+
+from ..errors import SourceError
+from .base import Problem, ProductRef, Source
+
+__all__ = ["Source", "ProductRef", "Problem", "get", "available", "create"]
+
+#: The sources shipped with archive_fed (also declared as entry points in pyproject.toml, so the
+#: registry works from a source checkout that was never installed).
+BUILTIN = {
+    "pds3-volume": "archive_fed.sources.pds3_volume:PDS3VolumeSource",
+    "pds4-bundle": "archive_fed.sources.pds4_bundle:PDS4BundleSource",
+}
+
+ENTRY_POINT_GROUP = "archive_fed.sources"
+
+
+def _targets() -> dict[str, str]:
+    found = dict(BUILTIN)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        found[entry.name] = entry.value
+    return found
+
+
+def available() -> list[str]:
+    """Names of every registered source, sorted."""
+    return sorted(_targets())
+
+
+def get(name: str) -> type[Source]:
+    """The Source class registered under ``name``."""
+    targets = _targets()
+    if name not in targets:
+        raise SourceError(f"unknown source {name!r}; registered: {', '.join(sorted(targets))}")
+    module_name, _, attribute = targets[name].partition(":")
+    try:
+        cls = getattr(import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise SourceError(f"source {name!r} cannot be loaded from {targets[name]}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Source)):
+        raise SourceError(f"source {name!r} ({targets[name]}) is not an archive_fed Source")
+    return cls
+
+
+def create(name: str, url: str | None = None, **options: Any) -> Source:
+    """An instance of source ``name`` for ``url`` (its default endpoint when None)."""
+    return get(name)(url, **options)

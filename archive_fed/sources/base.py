@@ -1,0 +1,119 @@
+"""The source interface: a small base class every archive adapter implements (fsspec's lesson).
+
+A source *discovers* products — label locations plus cheap metadata — and may override how one product's
+label is fetched and turned into a record. The harvest engine does the rest (concurrency, incremental
+state, batching, reports), so an adapter for a new archive is one small class registered under the
+entry-point group ``archive_fed.sources``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator
+
+from ..errors import SourceError
+from ..labels import normalize, parse_label
+from ..labels.remote import fetch_label
+from ..record import ProductRecord
+from ..transport import Transport, is_within
+
+
+@dataclass
+class ProductRef:
+    """One product as discovery sees it, before its label is fetched.
+
+    ``key`` is its stable identity in the harvest state (the label path relative to the source root);
+    ``etag``/``last_modified``/``size`` come from listings or APIs when they are cheap; ``hints`` carries
+    index-table or API metadata; ``record`` is set by API sources that already return full metadata.
+    """
+
+    key: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    size: int | None = None
+    modified: _dt.datetime | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+    record: ProductRecord | None = None
+
+
+@dataclass
+class Problem:
+    """A product discovery found but could not be harvested (quarantined in the report)."""
+
+    url: str
+    error: str
+    message: str
+    attempts: int = 0
+
+
+class Source:
+    """Base class of every archive adapter.
+
+    Parameters
+    ----------
+    url : str
+        The archive root (volume, bundle, API endpoint) — an http(s) URL, a local mirror path, a
+        ``file://`` or any fsspec URL. Presets supply a default.
+    transport : Transport, optional
+        Shared HTTP layer (one per harvest).
+    **options
+        Adapter-specific settings (filters, page sizes...).
+    """
+
+    #: registered name (``pds3-volume``)
+    name: ClassVar[str] = ""
+    #: one-line description for ``archive-fed sources``
+    description: ClassVar[str] = ""
+    #: protocol spoken (for ``archive-fed sources``)
+    protocol: ClassVar[str] = ""
+    #: default endpoint, if the source has one (presets)
+    default_url: ClassVar[str | None] = None
+    #: does the archive need a login
+    needs_credentials: ClassVar[bool] = False
+
+    def __init__(self, url: str | None = None, *, transport: Transport | None = None, **options: Any) -> None:
+        url = url or self.default_url
+        if not url:
+            raise SourceError(f"source {self.name!r} needs a url (archive root or endpoint)")
+        self.url = url
+        self.transport = transport or Transport()
+        self.options = options
+        self.problems: list[Problem] = []
+
+    # ---- discovery ------------------------------------------------------------------------------
+    def discover(self, *, since: _dt.datetime | None = None, state: dict[str, Any] | None = None
+                 ) -> Iterator[ProductRef]:
+        """Yield every product of the archive (or those changed ``since``)."""
+        raise NotImplementedError
+
+    def cursor(self) -> dict[str, Any]:
+        """Source-specific state to keep for the next run (index ETags, API cursors...)."""
+        return {}
+
+    def finish(self, harvested: set[str]) -> list[Problem]:
+        """Called after every product was processed with the uids harvested: late problems
+        (e.g. inventory members that were never found)."""
+        return []
+
+    # ---- per product ----------------------------------------------------------------------------
+    def fetch(self, ref: ProductRef, conditional: dict[str, Any] | None = None) -> Any:
+        """Fetch the label bytes (attached PDS3 labels: only up to END). Returns a transport Response
+        (``not_modified`` on 304)."""
+        return fetch_label(self.transport, ref.url, conditional=conditional)
+
+    def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:
+        label = parse_label(data, path=ref.url)
+        return normalize(label, archive=self.name, label_url=ref.url)
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def key_for(self, url: str) -> str:
+        root = self.url.rstrip("/") + "/"
+        return url[len(root):] if url.startswith(root) else url
+
+    def check_within(self, url: str) -> bool:
+        """True when ``url`` stays inside the archive root (no ``..``, other hosts, ``file://``)."""
+        return is_within(self.url if self.url.endswith("/") else self.url + "/", url)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.url}>"
