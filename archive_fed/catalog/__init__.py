@@ -1,0 +1,11 @@
+"""The federated product catalog: an xarray Dataset of product records, searched with numpy.
+
+>>> from archive_fed.catalog import Catalog
+>>> cat = Catalog.from_records([])
+>>> len(cat.search(mission="kaguya"))
+0
+"""
+from .core import Catalog, merge
+from .format import format_catalog
+
+__all__ = ["Catalog", "merge", "format_catalog"]

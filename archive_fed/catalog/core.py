@@ -1,0 +1,389 @@
+"""The Catalog: every product record of a federation in one xarray Dataset (SPEC §2)."""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import CatalogError
+from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
+from . import parquet, store
+from .encoding import (CATEGORICAL, DIM, NAT, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
+                       dataset_from_columns, decode_list, empty_column, factorize, records_from_columns,
+                       text_values, vid_ranks)
+from .search import SearchIndex, TextFilter
+
+#: Rows decoded at a time by :meth:`Catalog.records` (one stored chunk).
+BATCH_ROWS = store.CHUNK_ROWS
+
+
+def _now() -> str:
+    return format_time(_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))  # type: ignore[return-value]
+
+
+def _new_attrs() -> dict[str, Any]:
+    now = _now()
+    return {"schema_version": SCHEMA_VERSION, "created": now, "updated": now, "state": "{}"}
+
+
+def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray) -> np.ndarray:
+    """Row numbers (sorted) of the newest row of each ``uid``.
+
+    Newer means a higher ``vid`` (compared numerically, ``"1.10" > "1.9"``), then a later
+    ``harvested_at``, then a later row. Rows without a uid are all kept.
+    """
+    n = len(uid)
+    codes, uniques = pd.factorize(text_values(uid))
+    blank = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    if blank.size:
+        rows = np.flatnonzero(codes == blank[0])
+        codes[rows] = len(uniques) + np.arange(rows.size)  # each its own group
+    stamps = np.asarray(harvested_at).astype("datetime64[ns]").view(np.int64)
+    order = np.lexsort((np.arange(n), stamps, vid_ranks(vid), codes))
+    grouped = codes[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    return np.sort(order[last])
+
+
+class Catalog:
+    """Product records in an :class:`xarray.Dataset` with dimension ``product`` (SPEC §1 fields).
+
+    Build one with :meth:`from_records`, :meth:`open` (Zarr, lazily), :meth:`read_parquet`, or from a
+    dataset shaped like :meth:`to_xarray`'s. A catalog is not changed in place except for its harvest
+    state (:meth:`set_state`); :meth:`upsert`, :meth:`merge` and :meth:`search` return new catalogs.
+
+    Examples
+    --------
+    >>> from archive_fed.record import ProductRecord
+    >>> cat = Catalog.from_records([ProductRecord(uid="DS/P1", mission="kaguya", instrument="TC1",
+    ...                                           start_time="2008-01-01T00:00:00Z")])
+    >>> len(cat.search(mission="SELENE", start="2007-12-31", stop="2008-02-01"))
+    1
+    """
+
+    def __init__(self, dataset: xr.Dataset, *, codes: Mapping[str, Codes] | None = None,
+                 _parent: tuple[SearchIndex, np.ndarray] | None = None) -> None:
+        missing = [name for name in FIELDS if name not in dataset.variables]
+        if missing:
+            raise CatalogError(f"a catalog dataset needs every record field; missing {missing}")
+        if any(dataset[name].dims != (DIM,) for name in FIELDS):
+            raise CatalogError(f"catalog variables must have the one dimension {DIM!r}")
+        self._ds = dataset.copy(deep=False)
+        self._ds.attrs = {**_new_attrs(), **dataset.attrs}
+        self._codes: dict[str, Codes] = dict(codes or {})
+        self._parent = _parent
+        self._index: SearchIndex | None = None
+
+    # --- constructors and storage ------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, records: Iterable[ProductRecord | Mapping[str, Any]]) -> "Catalog":
+        """A catalog of records (``ProductRecord`` or dicts as from ``to_dict``), one per ``uid``.
+
+        When a uid repeats, the newest version wins (see :meth:`upsert`).
+        """
+        return cls._from_columns(columns_from_records(records), {}, _new_attrs())
+
+    @classmethod
+    def _from_columns(cls, columns: dict[str, np.ndarray], codes: dict[str, Codes],
+                      attrs: dict[str, Any]) -> "Catalog":
+        codes = {name: codes.get(name) or factorize(columns[name]) for name in CATEGORICAL}
+        keep = latest_per_uid(columns["uid"], codes["vid"], columns["harvested_at"])
+        if keep.size < len(columns["uid"]):
+            columns = {name: values[keep] for name, values in columns.items()}
+            codes = {name: column.take(keep) for name, column in codes.items()}
+        return cls(dataset_from_columns(columns, attrs), codes=codes)
+
+    @classmethod
+    def open(cls, path: str, chunks: Any = None, storage_options: dict | None = None) -> "Catalog":
+        """Open a catalog store lazily: a Zarr directory (``catalogs/x.zarr``) or any fsspec URL.
+
+        ``chunks`` is passed to :func:`xarray.open_zarr` (dask arrays). A ``.parquet`` path is read with
+        :meth:`read_parquet`. A store left by an interrupted :meth:`save` is recovered first.
+        """
+        if str(path).endswith(".parquet"):
+            return cls.read_parquet(path, storage_options=storage_options)
+        ds, codes = store.open_zarr(str(path), chunks=chunks, storage_options=storage_options)
+        return cls(ds, codes=codes)
+
+    def save(self, path: str, storage_options: dict | None = None) -> None:
+        """Write the catalog to a Zarr store, atomically (see :mod:`archive_fed.catalog.store`)."""
+        store.write_zarr(self._ds, self._codes_of, str(path), storage_options)
+
+    @classmethod
+    def read_parquet(cls, path: str, storage_options: dict | None = None) -> "Catalog":
+        table = parquet.read_parquet(str(path), storage_options)
+        columns, codes, attrs = parquet.from_table(table, str(path))
+        return cls._from_columns(columns, codes, {**_new_attrs(), **attrs})
+
+    def to_parquet(self, path: str, storage_options: dict | None = None) -> None:
+        """Write the catalog to one Parquet file (exact round trip with :meth:`read_parquet`)."""
+        table = parquet.to_table(self._column, self._codes_of, dict(self._ds.attrs))
+        parquet.write_parquet(table, str(path), storage_options)
+
+    # --- columns -----------------------------------------------------------------------------------
+    def _column(self, name: str) -> np.ndarray:
+        return np.asarray(self._ds[name].values)
+
+    def _codes_of(self, name: str) -> Codes:
+        if name not in self._codes:
+            self._codes[name] = factorize(text_values(self._column(name)))
+        return self._codes[name]
+
+    def _search_index(self) -> SearchIndex:
+        if self._index is None:
+            self._index = SearchIndex(len(self), self._codes_of, self._column, parent=self._parent)
+        return self._index
+
+    def _take(self, rows: np.ndarray | slice) -> "Catalog":
+        ds = self._ds.isel({DIM: rows})
+        codes = {name: column.take(rows) for name, column in self._codes.items()}
+        if isinstance(rows, slice):
+            rows = np.arange(len(self))[rows]
+        return Catalog(ds, codes=codes, _parent=(self._search_index(), rows))
+
+    def load(self) -> "Catalog":
+        """Read every lazily stored column into memory (returns self)."""
+        self._ds.load()
+        return self
+
+    # --- records -----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self._ds.sizes.get(DIM, 0))
+
+    def records(self) -> Iterator[ProductRecord]:
+        """Every record, in catalog order (decoded a stored chunk at a time)."""
+        for begin in range(0, len(self), BATCH_ROWS):
+            batch = self._ds.isel({DIM: slice(begin, begin + BATCH_ROWS)})
+            yield from records_from_columns({name: batch[name].values for name in FIELDS})
+
+    def __iter__(self) -> Iterator[ProductRecord]:
+        return self.records()
+
+    def record(self, i: int) -> ProductRecord:
+        """The record at position ``i`` (negative counts from the end)."""
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"product {i} out of range for a catalog of {n}")
+        row = self._ds.isel({DIM: slice(i % n, i % n + 1)})
+        return next(records_from_columns({name: row[name].values for name in FIELDS}))
+
+    def __getitem__(self, key: int | slice | Sequence[int] | np.ndarray) -> Any:
+        """``cat[i]`` is a record; a slice, row numbers or a boolean mask give a catalog."""
+        if isinstance(key, (int, np.integer)):
+            return self.record(int(key))
+        if isinstance(key, slice):
+            return self._take(key)
+        rows = np.asarray(key)
+        if rows.dtype == bool:
+            if rows.shape != (len(self),):
+                raise IndexError("a boolean mask must have one value per product")
+            rows = np.flatnonzero(rows)
+        if rows.size and not np.issubdtype(rows.dtype, np.integer):
+            raise IndexError(f"cannot index a catalog with {key!r}")
+        n = len(self)
+        if rows.size and (rows.min() < -n or rows.max() >= n):
+            raise IndexError(f"product numbers out of range for a catalog of {n}")
+        return self._take(np.where(rows < 0, rows + n, rows).astype(np.int64))
+
+    # --- conversions -------------------------------------------------------------------------------
+    def to_xarray(self) -> xr.Dataset:
+        """The catalog as an :class:`xarray.Dataset`: dimension ``product``, one variable per field."""
+        ds = self._ds.copy(deep=False)
+        ds.attrs = dict(ds.attrs)
+        return ds
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A DataFrame: text as ``str`` (missing NaN), lists as Python lists, times UTC-aware,
+        ``file_size`` as nullable ``Int64``."""
+        data: dict[str, Any] = {}
+        for name, kind in FIELDS.items():
+            values = self._column(name)
+            if kind == STR:
+                text = text_values(values).copy()
+                text[text == ""] = None
+                data[name] = pd.array(text, dtype="str")
+            elif kind == LIST:
+                cache: dict[str, list[str]] = {}
+                lists = np.empty(len(values), dtype=object)
+                lists[:] = [list(cache[v]) if v in cache else list(cache.setdefault(v, decode_list(v)))
+                            for v in text_values(values).tolist()]
+                data[name] = lists
+            elif kind == TIME:
+                data[name] = pd.DatetimeIndex(values.astype("datetime64[ns]")).tz_localize("UTC")
+            elif kind == INT:
+                data[name] = pd.array(values, dtype="Float64").astype("Int64")
+            else:
+                data[name] = values.astype(np.float64)
+        return pd.DataFrame(data)
+
+    # --- harvest state -----------------------------------------------------------------------------
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Catalog attributes: ``schema_version``, ``created``, ``updated`` (ISO UTC), ``state`` (JSON)."""
+        return self._ds.attrs
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Harvest state of every source (a copy), keyed by source key."""
+        try:
+            return json.loads(self._ds.attrs.get("state") or "{}")
+        except ValueError as exc:
+            raise CatalogError(f"catalog harvest state is not JSON: {exc}") from exc
+
+    def get_state(self, source_key: str) -> dict[str, Any]:
+        """The harvest state of one source (an empty dict when it never ran)."""
+        return dict(self.state.get(source_key, {}))
+
+    def set_state(self, source_key: str, value: Mapping[str, Any]) -> None:
+        """Replace the harvest state of one source; ``value`` must be JSON-able."""
+        state = self.state
+        state[source_key] = dict(value)
+        try:
+            text = json.dumps(state, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise CatalogError(f"harvest state of {source_key!r} is not JSON-able: {exc}") from exc
+        self._ds.attrs["state"] = text
+        self._ds.attrs["updated"] = _now()
+
+    # --- combining ---------------------------------------------------------------------------------
+    def upsert(self, records: "Catalog | Iterable[ProductRecord | Mapping[str, Any]]") -> "Catalog":
+        """A new catalog with ``records`` added or replacing those with the same ``uid``.
+
+        Per uid the newest wins: higher ``vid`` compared as numbers (``"1.10" > "1.9"``), then a
+        later ``harvested_at``; on a full tie the incoming record wins.
+        """
+        other = records if isinstance(records, Catalog) else Catalog.from_records(records)
+        return Catalog.merge(self, other)
+
+    @classmethod
+    def merge(cls, *catalogs: "Catalog") -> "Catalog":
+        """The union of catalogs, one row per uid as in :meth:`upsert` (later catalogs win ties).
+
+        Harvest states are merged per source (later catalogs win); ``created`` is the earliest.
+        """
+        if not catalogs:
+            return cls.from_records([])
+        state: dict[str, Any] = {}
+        for catalog in catalogs:
+            state.update(catalog.state)
+        attrs = {**_new_attrs(), "created": min(c.attrs.get("created") or _now() for c in catalogs),
+                 "state": json.dumps(state, sort_keys=True)}
+        parts = [c for c in catalogs if len(c)] or [catalogs[0]]
+        if len(parts) == 1:
+            ds = parts[0]._ds.copy(deep=False)
+            ds.attrs = {**parts[0]._ds.attrs, **attrs}
+            return cls(ds, codes=parts[0]._codes)
+        codes = {name: concat_codes([c._codes_of(name) for c in parts]) for name in CATEGORICAL}
+        columns: dict[str, np.ndarray] = {}
+        for name, kind in FIELDS.items():
+            if name in codes:
+                columns[name] = codes[name].decode()
+            elif kind in (STR, LIST):
+                columns[name] = np.concatenate([text_values(c._column(name)) for c in parts])
+            elif kind == TIME:
+                columns[name] = np.concatenate([c._column(name).astype("datetime64[ns]") for c in parts])
+            else:
+                columns[name] = np.concatenate([c._column(name).astype(np.float64) for c in parts])
+        return cls._from_columns(columns, codes, attrs)
+
+    # --- search ------------------------------------------------------------------------------------
+    def search(self, mission: TextFilter = None, instrument: TextFilter = None, target: TextFilter = None,
+               level: TextFilter = None, start: Any = None, stop: Any = None,
+               bbox: Sequence[float] | None = None, agency: TextFilter = None, archive: TextFilter = None,
+               product_id: TextFilter = None) -> "Catalog":
+        """Products matching every given filter (SPEC §2), as a new catalog in the same order.
+
+        Parameters
+        ----------
+        mission, instrument, target, level, agency, archive, product_id
+            A name or a list of names (any of them matches); case-insensitive and alias-aware:
+            ``"SELENE"``, ``"Kaguya"`` mean ``kaguya``; ``"CE4"``, ``"Chang'E-4"`` mean ``change-4``;
+            ``"MOON"``, ``"Lunar"`` mean ``Moon`` (matched against every one of ``targets``). ``level``
+            matches the PDS4 ``processing_level`` or the archive's own ``processing_level_native``.
+            ``product_id`` accepts ``*`` and ``?`` wildcards.
+        start, stop
+            Keep products whose [start_time, stop_time] overlaps [start, stop] (either may be omitted);
+            ISO text, datetime, numpy or pandas times; naive times are UTC. A product without stop
+            time is an instant; products without times are dropped by a time filter.
+        bbox
+            ``(lon_min, lat_min, lon_max, lat_max)`` in degrees east ([0, 360) or [-180, 180]);
+            ``lon_min > lon_max`` crosses 0°. Keeps products whose footprint intersects it, across the
+            meridian and at the poles; products without a footprint are dropped.
+
+        Examples
+        --------
+        >>> hits = cat.search(mission="kaguya", start="2008-01-01", stop="2009-01-01",
+        ...                   bbox=(350, -10, 10, 10))  # doctest: +SKIP
+        """
+        rows = self._search_index().select(
+            mission=mission, instrument=instrument, target=target, level=level, start=start, stop=stop,
+            bbox=bbox, agency=agency, archive=archive, product_id=product_id)
+        return self._take(rows)
+
+    # --- display -----------------------------------------------------------------------------------
+    def summary(self, top: int = 8) -> dict[str, Any]:
+        """Counts and extents shown by ``repr``: missions, instruments, time span, lon/lat extent."""
+        out: dict[str, Any] = {"products": len(self)}
+        for name in ("mission", "instrument"):
+            column = self._codes_of(name)
+            counts = np.bincount(column.codes[column.codes >= 0], minlength=len(column.categories))
+            order = np.argsort(-counts, kind="stable")[:top]
+            out[name] = [(str(column.categories[i]), int(counts[i])) for i in order if counts[i]]
+            out[f"{name}_kinds"] = int((counts > 0).sum())
+        index = self._search_index()
+        lo, hi = index.times()
+        valid = hi != NAT
+        out["time"] = (None if not valid.any() else
+                       (format_time(pd.Timestamp(lo[valid].min()).to_pydatetime()),
+                        format_time(pd.Timestamp(hi[valid].max()).to_pydatetime())))
+        extent = []
+        for name, reduce in (("lon_min", np.nanmin), ("lat_min", np.nanmin),
+                             ("lon_max", np.nanmax), ("lat_max", np.nanmax)):
+            values = self._column(name).astype(np.float64)
+            extent.append(None if np.isnan(values).all() else float(reduce(values)))
+        out["extent"] = None if None in extent else tuple(extent)
+        return out
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        lines = [f"<Catalog: {s['products']:,} products"]
+        for name in ("mission", "instrument"):
+            if s[name]:
+                more = s[f"{name}_kinds"] - len(s[name])
+                lines.append(f"  {name}s: " + ", ".join(f"{k} {v:,}" for k, v in s[name])
+                             + (f", … {more} more" if more > 0 else ""))
+        if s["time"]:
+            lines.append(f"  time: {s['time'][0]} … {s['time'][1]}")
+        if s["extent"]:
+            lo_lon, lo_lat, hi_lon, hi_lat = s["extent"]
+            lines.append(f"  lon: {lo_lon:g} … {hi_lon:g}°E  lat: {lo_lat:g} … {hi_lat:g}°")
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        rows = [("products", f"{s['products']:,}")]
+        for name in ("mission", "instrument"):
+            rows.append((f"{name}s", ", ".join(f"{k} ({v:,})" for k, v in s[name]) or "—"))
+        rows.append(("time", " … ".join(s["time"]) if s["time"] else "—"))
+        if s["extent"]:
+            lo_lon, lo_lat, hi_lon, hi_lat = s["extent"]
+            rows.append(("extent", f"lon {lo_lon:g} … {hi_lon:g}°E, lat {lo_lat:g} … {hi_lat:g}°"))
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>archive_fed Catalog</caption>{body}</table>"
+
+
+def merge(*catalogs: Catalog) -> Catalog:
+    """The union of catalogs, deduplicated by uid (see :meth:`Catalog.merge`)."""
+    return Catalog.merge(*catalogs)
+
+
+def empty_dataset() -> xr.Dataset:
+    return dataset_from_columns({name: empty_column(kind) for name, kind in FIELDS.items()},
+                                _new_attrs())

@@ -1,0 +1,333 @@
+"""Catalog persistence: Zarr stores written atomically, and Parquet files.
+
+On-disk layout (Zarr format 3, consolidated metadata, one array per record field, chunks of
+:data:`CHUNK_ROWS` products):
+
+* categorical text fields: int8/int16 codes, the distinct values in the array attribute ``categories``
+  (at most :data:`MAX_CATEGORIES`; beyond that the column is stored as text); Blosc-zstd, bit-shuffled;
+* other text and the JSON of ``data_urls``: variable-length UTF-8, zstd;
+* times: int64 ns since 1970 UTC (CF ``units``), floats: float64, ``file_size``: int64 with ``-1`` for
+  missing — all Blosc-zstd with byte shuffle;
+* a marker file ``archive_fed.json`` written last: a store without it is incomplete (or foreign).
+
+Atomic save protocol, local filesystems (``save`` → :func:`write_zarr`)
+--------------------------------------------------------------------------
+1. Write the whole new store to the sibling ``<root>.tmp-<pid>-<token>``, marker last.
+2. Swap it in. On Linux, ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one atomic step, so
+   ``<root>`` is at every instant either the complete old or the complete new store; the old one, now at
+   the temporary name, is then deleted. Elsewhere (or where the filesystem refuses the exchange):
+   rename ``<root>`` → ``<root>.old-<pid>-<token>``, rename the temporary → ``<root>``, delete the old.
+3. Recovery (on every open and save, :func:`recover_local`) looks only at leftovers of writers that are no
+   longer running: with ``<root>`` present, leftovers are deleted; with ``<root>`` missing (a crash
+   between the two renames), a complete temporary of the same writer is renamed in, else its old store is
+   renamed back. A reader that finds ``<root>`` missing while the writer is alive waits for it briefly.
+
+A SIGKILL at any point therefore leaves the old or the new catalog, complete. (Durability across a power
+loss is the filesystem's business: nothing is fsync'ed.)
+
+Other fsspec stores (object stores, ``memory://``) cannot rename atomically. There the new store is
+written completely to ``<root>.tmp-<token>`` (marker last); then ``<root>``'s marker is removed, its
+content replaced by a copy of the temporary, the marker written, and the temporary deleted. A reader
+that finds ``<root>`` without marker opens the newest complete temporary instead, so it still sees a
+complete catalog; the next save cleans up. One writer at a time per remote store.
+
+A catalog opened lazily reads its text columns from the store when needed: replacing the store under
+it (another save to the same path) makes those later reads see the new store or fail.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import glob
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import xarray as xr
+from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+from zarr.codecs import BloscCodec, ZstdCodec
+
+from ..errors import CatalogError
+from ..record import FIELDS, INT, LIST, STR, TIME
+from .encoding import CATEGORICAL, DIM, SCHEMA_VERSION, Codes
+
+CHUNK_ROWS = 262_144
+MAX_CATEGORIES = 4096
+MARKER = "archive_fed.json"
+#: Use renameat2(RENAME_EXCHANGE) where available (tests switch it off to exercise the fallback).
+USE_RENAME_EXCHANGE = True
+#: Test hook: called with the name of each step of a local save ("written", "swapped", ...).
+crash_hook: Callable[[str], None] | None = None
+
+_NUMBERS = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
+_CODES = BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")
+_TEXT = ZstdCodec(level=9)
+_LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)-([0-9a-f]+)$")
+
+
+def _step(name: str) -> None:
+    if crash_hook is not None:
+        crash_hook(name)
+
+
+# --- encoding for disk -----------------------------------------------------------------------------
+
+def encode_for_disk(ds: xr.Dataset, codes: Callable[[str], Codes]) -> tuple[xr.Dataset, dict]:
+    """The dataset as written (codes for categorical columns) and its xarray ``encoding``."""
+    n = ds.sizes.get(DIM, 0)
+    chunks = (max(1, min(n, CHUNK_ROWS)),)
+    variables: dict[str, xr.Variable] = {}
+    encoding: dict[str, dict[str, Any]] = {}
+    for name, kind in FIELDS.items():
+        var = ds[name].variable
+        attrs = dict(var.attrs)
+        enc: dict[str, Any] = {"chunks": chunks}
+        column = codes(name) if name in CATEGORICAL else None
+        if column is not None and len(column.categories) <= MAX_CATEGORIES:
+            attrs.update(encoding="categorical", categories=column.categories.tolist())
+            var = xr.Variable((DIM,), column.codes, attrs=attrs)
+            enc["compressors"] = [_CODES]
+        elif kind in (STR, LIST):
+            values = np.asarray(var.values)
+            var = xr.Variable((DIM,), values if values.dtype == object else values.astype(object),
+                              attrs=attrs)
+            enc["compressors"] = [_TEXT]
+        else:
+            var = xr.Variable((DIM,), np.asarray(var.values), attrs=attrs)
+            enc["compressors"] = [_NUMBERS]
+            if kind == TIME:
+                enc.update(units="nanoseconds since 1970-01-01", calendar="proleptic_gregorian",
+                           dtype="int64")
+            elif kind == INT:
+                enc.update(dtype="int64", _FillValue=-1)
+        variables[name] = var
+        encoding[name] = enc
+    return xr.Dataset(variables, attrs=dict(ds.attrs)), encoding
+
+
+def decode_from_disk(ds: xr.Dataset, where: str) -> tuple[xr.Dataset, dict[str, Codes]]:
+    """Inverse of :func:`encode_for_disk`: categorical columns decoded (eagerly: they are small)."""
+    missing = [name for name in FIELDS if name not in ds.variables]
+    if missing:
+        raise CatalogError(f"not an archive_fed catalog: no variables {missing}", path=where)
+    version = int(ds.attrs.get("schema_version", 0))
+    if version > SCHEMA_VERSION:
+        raise CatalogError(f"catalog schema_version {version} is newer than this archive_fed "
+                           f"understands ({SCHEMA_VERSION}); upgrade archive_fed", path=where)
+    codes: dict[str, Codes] = {}
+    for name in FIELDS:
+        attrs = dict(ds[name].attrs)
+        if attrs.pop("encoding", None) != "categorical":
+            continue
+        categories = np.empty(len(attrs["categories"]), dtype=object)
+        categories[:] = attrs.pop("categories")
+        column = Codes(np.asarray(ds[name].values), categories)
+        codes[name] = column
+        ds[name] = xr.Variable((DIM,), column.decode(), attrs=attrs)
+    return ds, codes
+
+
+# --- local atomic writes ---------------------------------------------------------------------------
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _complete(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, MARKER))
+
+
+def _leftovers(root: str) -> list[tuple[str, str, int, str]]:
+    """``(path, kind, pid, token)`` of temporary and displaced stores next to ``root``."""
+    found = []
+    for path in glob.glob(glob.escape(root) + ".*-*-*"):
+        match = _LEFTOVER.search(path[len(root):])
+        if match and path[len(root):] == match.group(0):
+            found.append((path, match.group(1), int(match.group(2)), match.group(3)))
+    return found
+
+
+def recover_local(root: str, wait: float = 2.0) -> str:
+    """Repair what a killed writer left next to ``root``; return the path to read the catalog from."""
+    deadline = time.monotonic() + wait
+    while True:
+        leftovers = _leftovers(root)
+        live_old = False
+        for path, kind, pid, token in sorted(leftovers, key=lambda x: x[1] != "old"):
+            if _alive(pid):
+                live_old |= kind == "old"
+                continue
+            try:
+                if kind == "old" and not os.path.lexists(root):
+                    tmp = f"{root}.tmp-{pid}-{token}"
+                    os.rename(tmp if _complete(tmp) else path, root)
+                if os.path.lexists(path):
+                    shutil.rmtree(path)
+            except OSError:
+                pass  # read-only or raced with another recoverer: read what is there
+        if os.path.lexists(root) or not live_old or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)  # a live writer is between its two renames
+    if os.path.lexists(root):
+        return root
+    for path, kind, pid, token in _leftovers(root):  # read-only directory: read the best leftover
+        if kind == "old":
+            tmp = f"{root}.tmp-{pid}-{token}"
+            return tmp if _complete(tmp) else path
+    return root
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Atomically swap two paths (Linux renameat2); False when the system cannot."""
+    if not (USE_RENAME_EXCHANGE and sys.platform.startswith("linux")):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), b)
+
+
+def _marker(n: int, token: str) -> bytes:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return json.dumps({"schema_version": SCHEMA_VERSION, "products": n, "token": token,
+                       "written": stamp}).encode()
+
+
+def _to_zarr(ds: xr.Dataset, encoding: dict, url: str, storage_options: dict | None) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        ds.to_zarr(url, mode="w", encoding=encoding, consolidated=True, zarr_format=3,
+                   storage_options=storage_options)
+
+
+def _save_local(ds: xr.Dataset, encoding: dict, root: str) -> None:
+    root = os.path.abspath(root)
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    recover_local(root, wait=0)
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tmp, old = f"{root}.tmp-{token}", f"{root}.old-{token}"
+    try:
+        _to_zarr(ds, encoding, tmp, None)
+        with open(os.path.join(tmp, MARKER), "wb") as f:
+            f.write(_marker(ds.sizes.get(DIM, 0), token))
+        _step("written")
+        if not os.path.lexists(root):
+            os.rename(tmp, root)
+            _step("renamed")
+            return
+        if _exchange(tmp, root):
+            _step("exchanged")
+            shutil.rmtree(tmp)  # now the old store
+            return
+        os.rename(root, old)
+        _step("moved-aside")
+        try:
+            os.rename(tmp, root)
+        except OSError:
+            os.rename(old, root)
+            raise
+        _step("moved-in")
+        shutil.rmtree(old)
+    except BaseException:  # an error or KeyboardInterrupt: leave the old catalog (or the new) in place
+        try:
+            if os.path.lexists(old) and not os.path.lexists(root):
+                os.rename(old, root)
+        finally:
+            if os.path.lexists(root) or not os.path.lexists(old):
+                for path in (tmp, old):
+                    shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+# --- remote (fsspec) writes ------------------------------------------------------------------------
+
+def _remote_read_path(fs: Any, root: str) -> str:
+    if fs.exists(f"{root}/{MARKER}"):
+        return root
+    candidates = []
+    for path in fs.glob(f"{root}.tmp-*"):
+        try:
+            info = json.loads(fs.cat_file(f"{path}/{MARKER}"))
+        except (FileNotFoundError, ValueError):
+            continue
+        candidates.append((info.get("written", ""), path))
+    return max(candidates)[1] if candidates else root
+
+
+def _save_remote(ds: xr.Dataset, encoding: dict, fs: Any, root: str,
+                 storage_options: dict | None) -> None:
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = f"{root}.tmp-{token}"
+    _to_zarr(ds, encoding, fs.unstrip_protocol(tmp), storage_options)
+    marker = _marker(ds.sizes.get(DIM, 0), token)
+    fs.pipe_file(f"{tmp}/{MARKER}", marker)
+    if fs.exists(root):
+        if fs.exists(f"{root}/{MARKER}"):
+            fs.rm_file(f"{root}/{MARKER}")
+        fs.rm(root, recursive=True)
+    fs.copy(tmp, root, recursive=True)
+    fs.pipe_file(f"{root}/{MARKER}", marker)
+    for path in fs.glob(f"{root}.tmp-*"):
+        fs.rm(path, recursive=True)
+
+
+# --- public entry points ---------------------------------------------------------------------------
+
+def write_zarr(ds: xr.Dataset, codes: Callable[[str], Codes], path: str,
+               storage_options: dict | None = None) -> None:
+    """Write a catalog dataset to a Zarr store at ``path`` (local path or fsspec URL), atomically."""
+    disk, encoding = encode_for_disk(ds, codes)
+    fs, root = url_to_fs(str(path), **(storage_options or {}))
+    root = root.rstrip("/")
+    try:
+        if isinstance(fs, LocalFileSystem):
+            _save_local(disk, encoding, root)
+        else:
+            _save_remote(disk, encoding, fs, root, storage_options)
+    except OSError as exc:
+        raise CatalogError(f"cannot write catalog: {exc}", path=str(path)) from exc
+
+
+def open_zarr(path: str, chunks: Any = None,
+              storage_options: dict | None = None) -> tuple[xr.Dataset, dict[str, Codes]]:
+    """Open a catalog store lazily (recovering from an interrupted save) and decode its categories."""
+    fs, root = url_to_fs(str(path), **(storage_options or {}))
+    root = root.rstrip("/")
+    if isinstance(fs, LocalFileSystem):
+        url, options = recover_local(root), None
+    else:
+        url, options = fs.unstrip_protocol(_remote_read_path(fs, root)), storage_options
+    if not fs.exists(url):
+        raise CatalogError("no catalog here", path=str(path))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+            ds = xr.open_zarr(url, chunks=chunks, consolidated=None, storage_options=options)
+    except CatalogError:
+        raise
+    except Exception as exc:  # zarr/xarray raise many types for unreadable stores
+        raise CatalogError(f"cannot open catalog: {type(exc).__name__}: {exc}", path=str(path)) from exc
+    return decode_from_disk(ds, str(path))
