@@ -70,6 +70,59 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- harvest, demo, sources --------------------------------------------------------------------------
+def _print_failures(report: Any) -> None:
+    for failure in report.failures:
+        _error(failure.line())
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from .harvest import harvest
+
+    report = harvest(args.source, url=args.url, catalog=args.catalog, since=args.since,
+                     workers=args.workers, report=args.report, batch_size=args.batch_size,
+                     progress=None if not args.no_progress else False)
+    _print_failures(report)
+    print(report.summary(), flush=True)
+    return report.exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+    from .catalog.format import format_catalog
+    from .demo import run_demo
+
+    reports = run_demo(args.catalog, progress=None if not args.no_progress else False)
+    for report in reports:
+        _print_failures(report)
+        print(report.summary())
+    catalog = Catalog.open(args.catalog)
+    print(f"\ncatalog {args.catalog}:\n{catalog!r}\n")
+    example = dict(mission="SELENE", bbox=(350.0, -20.0, 10.0, 20.0))
+    print("search example: archive-fed search --catalog", args.catalog,
+          "--mission SELENE --bbox 350 -20 10 20")
+    print(format_catalog(catalog.search(**example), "table"))
+    print("search example: archive-fed search --catalog", args.catalog,
+          "--mission CE4 --start 2020-01-01 --format table")
+    print(format_catalog(catalog.search(mission="CE4", start="2020-01-01"), "table"))
+    return max(report.exit_code for report in reports)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from . import sources
+
+    rows = []
+    for name in sources.available():
+        cls = sources.get(name)
+        rows.append((name, cls.default_url or "(give --url)", cls.protocol,
+                     "login" if cls.needs_credentials else "open"))
+    widths = [max(len(r[i]) for r in rows + [("SOURCE", "ENDPOINT", "PROTOCOL", "ACCESS")])
+              for i in range(4)]
+    for row in [("SOURCE", "ENDPOINT", "PROTOCOL", "ACCESS")] + rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
 # ---- parser -------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -98,6 +151,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bbox", nargs=4, type=float, metavar=("LONMIN", "LATMIN", "LONMAX", "LATMAX"))
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("harvest", parents=[common], help="harvest an archive into a catalog, incrementally")
+    p.add_argument("source", metavar="SOURCE", help="source name (see 'archive-fed sources')")
+    p.add_argument("--catalog", required=True, metavar="DIR")
+    p.add_argument("--url", metavar="URL", help="archive root or endpoint (a preset's default if omitted)")
+    p.add_argument("--since", metavar="DATE", help="only products created or modified since DATE")
+    p.add_argument("--workers", type=int, default=8, metavar="N")
+    p.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="products per atomic commit")
+    p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
+    p.set_defaults(func=cmd_harvest)
+
+    p = sub.add_parser("sources", parents=[common], help="list registered sources and their endpoints")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("demo", parents=[common],
+                       help="harvest the embedded sample archive into catalogs/demo.zarr and search it")
+    p.add_argument("--catalog", default="catalogs/demo.zarr", metavar="DIR")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 
@@ -110,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_FAILED
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
+    verbose = args.verbose + (1 if args.command == "harvest" and not sys.stderr.isatty() else 0)
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)

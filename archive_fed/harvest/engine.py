@@ -146,8 +146,7 @@ def _process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.datet
 
 def harvest(source: str | Source, url: str | None = None, catalog: str = "catalogs/lunar.zarr", *,
             since: Any = None, workers: int = 8, report: str | None = None, batch_size: int = 1000,
-            transport: Transport | None = None, progress: bool | None = None, client: Any = None,
-            **options: Any) -> HarvestReport:
+            transport: Transport | None = None, progress: bool | None = None, **options: Any) -> HarvestReport:
     """Harvest an archive into a catalog, incrementally.
 
     Parameters
@@ -167,8 +166,6 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
         Where to write the JSON report (also kept as ``<catalog>.harvest/last-report.json``).
     batch_size : int
         Products per atomic journal commit.
-    client : dask.distributed.Client, optional
-        Run fetch + parse on a dask cluster (see :mod:`archive_fed.harvest.distributed`).
 
     Returns
     -------
@@ -197,12 +194,7 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
         known = {**seen, **recovered_seen}
         bar = _Progress(progress, f"harvest {src.name}")
         try:
-            if client is not None:
-                from .distributed import run_distributed
-
-                run_distributed(client, src, known, state, result, since_time, batch_size, bar)
-            else:
-                _run_local(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
+            _run_local(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
         finally:
             bar.close()
         for problem in src.problems:

@@ -1,0 +1,51 @@
+"""``archive-fed demo``: harvest the embedded sample archive over a real loopback HTTP server.
+
+The sample (a Kaguya/LRO PDS3 volume and a Chang'e-4/LRO/KPLO PDS4 bundle, see ``archive_fed/sample``) is
+served by a threaded ``http.server`` on 127.0.0.1, so discovery, listings, conditional requests and the
+whole transport run for real, into ``catalogs/demo.zarr`` under the current folder.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from .harvest import harvest
+from .harvest.report import HarvestReport
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port) for the duration of the block; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="archive_fed-demo-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def run_demo(catalog: str = "catalogs/demo.zarr", *, workers: int = 4, progress: bool | None = None
+             ) -> list[HarvestReport]:
+    """Harvest the sample PDS3 volume and PDS4 bundle into ``catalog``; returns both reports."""
+    from .sample import PDS3_VOLUME, PDS4_BUNDLE, SAMPLE_ROOT
+
+    reports = []
+    with serve_directory(SAMPLE_ROOT) as base:
+        for name, folder in (("pds3-volume", PDS3_VOLUME), ("pds4-bundle", PDS4_BUNDLE)):
+            url = f"{base}{folder.relative_to(SAMPLE_ROOT).as_posix()}/"
+            reports.append(harvest(name, url=url, catalog=catalog, workers=workers, progress=progress))
+    return reports
