@@ -226,7 +226,7 @@ def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
 class Response:
     """A fetched HTTP answer with its body already read (and checked against the size cap)."""
 
-    url: str
+    url: str  #: the final URL, after redirects, without ``user:password@``
     status: int
     headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
     content: bytes = b""
@@ -291,7 +291,8 @@ class _Credentials:
     """Credentials per host name: an explicit mapping, else environment variables, else netrc."""
 
     def __init__(self, explicit: Mapping[str, Credential] | bool | None) -> None:
-        self._explicit = {k.lower(): v for k, v in explicit.items()} if isinstance(explicit, Mapping) else None
+        self._explicit = ({k.lower(): v for k, v in explicit.items()}
+                          if isinstance(explicit, Mapping) else None)
         self._enabled = explicit is not False
         self._cache: dict[str, AuthBase | None] = {}
         self._lock = threading.Lock()
@@ -321,7 +322,8 @@ class _Credentials:
         token = os.environ.get(f"ARCHIVE_FED_TOKEN_{key}")
         if token:
             return _BearerAuth(token)
-        user, password = os.environ.get(f"ARCHIVE_FED_USER_{key}"), os.environ.get(f"ARCHIVE_FED_PASSWORD_{key}")
+        user = os.environ.get(f"ARCHIVE_FED_USER_{key}")
+        password = os.environ.get(f"ARCHIVE_FED_PASSWORD_{key}")
         if user and password is not None:
             return _BasicAuth(user, password)
         return self._from_netrc(host)
@@ -413,12 +415,14 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(e))
         yield e
         todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
-        todo += [c for c in (getattr(e, "reason", None), e.__cause__, e.__context__) if isinstance(c, BaseException)]
+        linked = (getattr(e, "reason", None), e.__cause__, e.__context__)
+        todo += [c for c in linked if isinstance(c, BaseException)]
 
 
 def _describe(exc: BaseException) -> str:
     """A short reason that names the failure but never quotes a URL (which may carry secrets)."""
-    kinds = [(ConnectionRefusedError, "connection refused"), (u3.NameResolutionError, "host name not resolved"),
+    kinds = [(ConnectionRefusedError, "connection refused"),
+             (u3.NameResolutionError, "host name not resolved"),
              (ConnectionResetError, "connection reset"), (BrokenPipeError, "broken pipe"),
              (http.client.RemoteDisconnected, "server closed the connection"),
              (http.client.IncompleteRead, "body truncated"), (u3.IncompleteRead, "body truncated"),
@@ -432,7 +436,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _as_urllib3_error(exc: Exception) -> Exception:
-    if isinstance(exc, requests.ConnectTimeout) or any(isinstance(e, ConnectTimeoutError) for e in _causes(exc)):
+    if any(isinstance(e, (requests.ConnectTimeout, ConnectTimeoutError)) for e in _causes(exc)):
         return ConnectTimeoutError(_describe(exc))
     if isinstance(exc, requests.ReadTimeout):
         return ReadTimeoutError(None, "", _describe(exc))  # type: ignore[arg-type]
@@ -502,7 +506,8 @@ class Transport:
         self._local = threading.local()
 
     def __repr__(self) -> str:
-        return (f"Transport(timeout={self.timeout!r}, retries={self.retries}, max_per_host={self.max_per_host}, "
+        return (f"Transport(timeout={self.timeout!r}, retries={self.retries}, "
+                f"max_per_host={self.max_per_host}, "
                 f"rate_per_host={self.rate_per_host!r}, max_bytes={self.max_bytes}, "
                 f"credentials={self._credentials!r})")
 
@@ -544,7 +549,8 @@ class Transport:
         try:
             return response.json()
         except ValueError:
-            raise _fail("answer is not JSON", full, status=response.status, attempts=response.attempts) from None
+            raise _fail("answer is not JSON", full, status=response.status,
+                        attempts=response.attempts) from None
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         """HEAD ``url`` (same retries and redirect policy as :meth:`get`)."""
@@ -657,7 +663,8 @@ class Transport:
         target, _ = _split_userinfo(urljoin(url, location))
         source, dest = urlsplit(url), urlsplit(target)
         if dest.scheme not in ("http", "https") or not dest.hostname:
-            raise _fail("redirect to a non-http(s) URL refused", url, status=response.status, attempts=attempts)
+            raise _fail("redirect to a non-http(s) URL refused", url, status=response.status,
+                        attempts=attempts)
         if source.scheme == "https" and dest.scheme == "http":
             raise _fail("redirect from https to plain http refused", url, status=response.status,
                         attempts=attempts)
@@ -715,8 +722,8 @@ class Transport:
         with answer:
             status = answer.status_code
             headers_in = CaseInsensitiveDict(answer.headers)
-            final = redact_url(url)
-            log.debug("%s %s -> %d", method, final, status)
+            final = url  # credentials already stripped; query secrets are masked in logs and errors only
+            log.debug("%s %s -> %d", method, redact_url(url), status)
             if status in REDIRECT_STATUSES:
                 return Response(final, status, headers_in, attempts=attempts)
             if status == 304:
@@ -724,9 +731,11 @@ class Transport:
             if 200 <= status < 300:
                 content = b"" if method == "HEAD" else self._read_body(answer, url, attempts)
                 return Response(final, status, headers_in, content, attempts=attempts)
-            if status not in GONE_STATUSES and retry.is_retry(method, status, "Retry-After" in answer.headers):
+            has_retry_after = "Retry-After" in answer.headers
+            if status not in GONE_STATUSES and retry.is_retry(method, status, has_retry_after):
                 raise _Transient(f"HTTP {status}", raw=answer.raw, status=status)
-            raise _fail(f"HTTP {status} {answer.reason or ''}".rstrip(), url, status=status, attempts=attempts)
+            raise _fail(f"HTTP {status} {answer.reason or ''}".rstrip(), url, status=status,
+                        attempts=attempts)
 
     def _read_body(self, answer: requests.Response, url: str, attempts: int) -> bytes:
         declared = answer.headers.get("Content-Length", "").strip()

@@ -49,6 +49,8 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from requests.structures import CaseInsensitiveDict
+
 __all__ = ["ArchiveServer", "Fault", "FaultPlan", "RouteRequest", "RequestRecord"]
 
 MAX_STALL = 30.0  # a stall never outlives this, whatever the test asks, so test runs end
@@ -183,7 +185,7 @@ class RequestRecord:
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict  # as received; look names up in any case
     status: int | None
     fault: str | None
 
@@ -292,7 +294,8 @@ class _Handler(BaseHTTPRequestHandler):
             nonlocal logged
             if not logged:
                 logged = True
-                archive._record(RequestRecord(method, path, split.query, dict(self.headers.items()), status,
+                headers = CaseInsensitiveDict(self.headers.items())
+                archive._record(RequestRecord(method, path, split.query, headers, status,
                                               fault.kind if fault else None))
 
         archive._begin()
@@ -334,7 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _send(self, method: str, reply: _Reply, fault: Fault | None, log: Callable[[int | None], None]) -> None:
+    def _send(self, method: str, reply: _Reply, fault: Fault | None,
+              log: Callable[[int | None], None]) -> None:
         kind = fault.kind if fault is not None and fault.status is None else None
         stop = self.server.archive._stop
         log(None if kind == "reset" else reply.status)
@@ -350,7 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
-        elif reply.status not in (204, 304) and not any(n.lower() == "content-length" for n, _ in reply.headers):
+        elif reply.status not in (204, 304) and not any(n.lower() == "content-length"
+                                                         for n, _ in reply.headers):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if kind == "reset_after_headers":
@@ -583,11 +588,13 @@ class ArchiveServer:
         data = target.read_bytes()
         mtime = target.stat().st_mtime
         etag = f'"{hashlib.md5(data).hexdigest()}"'
-        headers = [("ETag", etag), ("Last-Modified", formatdate(mtime, usegmt=True)), ("Accept-Ranges", "bytes"),
+        headers = [("ETag", etag), ("Last-Modified", formatdate(mtime, usegmt=True)),
+                   ("Accept-Ranges", "bytes"),
                    ("Content-Type", mimetypes.guess_type(target.name)[0] or "application/octet-stream")]
         if self._not_modified(request.headers, etag, mtime):
             return _Reply(304, headers, b"")
-        span = _byte_range(request.headers.get("Range", ""), len(data)) if request.headers.get("Range") else None
+        wanted = request.headers.get("Range")
+        span = _byte_range(wanted, len(data)) if wanted else None
         if span == "unsatisfiable":
             return _Reply(416, [("Content-Range", f"bytes */{len(data)}")], b"")
         if isinstance(span, tuple):

@@ -194,7 +194,8 @@ def test_range_ignored_by_server_is_sliced_locally():
 
 def test_get_json_passes_params_to_routes():
     def products(request):
-        return 200, {}, {"summary": {"q": request.param("q"), "limit": int(request.param("limit"))}, "data": []}
+        summary = {"q": request.param("q"), "limit": int(request.param("limit"))}
+        return 200, {}, {"summary": summary, "data": []}
 
     with ArchiveServer(routes={"/api/search/1/products": products, "/html": (200, {}, "<html>")}) as server:
         transport = fast()
@@ -386,7 +387,8 @@ def test_url_join():
 
 # ------------------------------------------------------------------ the server itself
 
-@pytest.mark.parametrize("raw_path", ["/../outside.txt", "/%2e%2e/outside.txt", "/DATA/..%2F..%2Foutside.txt"])
+@pytest.mark.parametrize("raw_path", ["/../outside.txt", "/%2e%2e/outside.txt",
+                                      "/DATA/..%2F..%2Foutside.txt"])
 def test_server_refuses_paths_escaping_root(archive, raw_path):
     with ArchiveServer(archive) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
@@ -416,5 +418,6 @@ def test_server_leaves_no_threads_behind(archive):
     fast().get(server.url + "/DATA/ORBIT_01/TC1S2B0_01.LBL")  # leaves an idle keep-alive connection
     start = time.monotonic()
     server.close()
-    leftover = [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("ArchiveServer")]
+    leftover = [t for t in threading.enumerate()
+                if t.ident not in before and t.name.startswith("ArchiveServer")]
     assert not leftover and time.monotonic() - start < 1
