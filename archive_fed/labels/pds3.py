@@ -55,7 +55,7 @@ _FIRST_CHUNK = 64 * 1024
 # --- the scanner -----------------------------------------------------------------------------------------
 _CTRL = r"\x00-\x08\x0e-\x1f\x7f"
 _SKIP = r"(?:[ \t\r\n\v\f]++|/\*[^\x00]*?\*/|\#[^\r\n\x00]*+)*+"
-_BARE_CHARS = rf"[^ \t\r\n\v\f&<>'{{}},\[\]=!#()%\";~|{_CTRL}]+"
+_BARE_CHARS = rf"[^ \t\r\n\v\f&<>'{{}},\[\]=!#()%\";~|{_CTRL}]++"
 BARE, PUNCT, DQ, SQ, UNIT, EOF, BAD = range(1, 8)
 _TOKEN = re.compile(
     _SKIP + rf"""(?:
@@ -67,6 +67,21 @@ _TOKEN = re.compile(
     | (\Z)
     | (.)
     )""", re.X | re.S)
+# One match for the common statement 'KEY = value [<unit>]', value a quoted string, a symbol/number, or a
+# flat (or once nested) sequence/set of those; anything else, and every doubt, goes to the general path.
+_FLAT = rf"""[^()"'{{}}\#/=;{_CTRL}]*+(?:(?:/(?!\*)|"[^"{_CTRL}]*+")[^()"'{{}}\#/=;{_CTRL}]*+)*+"""
+_STATEMENT = re.compile(
+    _SKIP + rf"""({_BARE_CHARS})[ \t]*+=[ \t]*+(?:
+      "([^"{_CTRL}]*+)"
+    | ({_BARE_CHARS})(?!\#)
+    | ([({{])({_FLAT})([)}}])
+    | \(((?:[ \t\r\n]*+\({_FLAT}\)[ \t\r\n]*+,)*+[ \t\r\n]*+\({_FLAT}\)[ \t\r\n]*+)\)
+    )(?:[ \t]*+<([^<>{_CTRL}]*+)>)?""", re.X | re.S)
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER_LIST = re.compile(rf"[ \t\r\n]*+{_NUMBER}(?:[ \t\r\n]*+,[ \t\r\n]*+{_NUMBER})*+[ \t\r\n]*+")
+_INNER = re.compile(r'\(([^()"]*+(?:"[^"]*+"[^()"]*+)*+)\)')
+_QUOTE_OR_COMMA = re.compile(r'"[^"]*+"|,')
+_BLANK_CHARS = " \t\r\n\v\f"
 _UNIT_AFTER = re.compile(_SKIP + rf"<([^<>{_CTRL}]*+)>", re.S)
 _BARE_RUN = re.compile(_BARE_CHARS)
 _BLANKS = re.compile(r"\s*+")
@@ -156,6 +171,10 @@ def _bare_value(tok: str) -> Any:
     if upper in _SPECIAL_FLOATS:
         return float(tok)
     return tok
+
+
+_NO_FAST_VALUE = object()
+_HAS_BLANK = re.compile(r"[ \t\r\n\v\f]").search
 
 
 class _Truncated(Exception):
@@ -301,9 +320,7 @@ class _Parser:
             raise self.error(f"expected a value for keyword {key}, found {self.text[start]!r}", start)
         u = _UNIT_AFTER.match(self.text, pos)
         if u is not None:
-            unit = u.group(1).strip(" \t\r\n\v\f")
-            if "-" in unit:
-                unit = _DASH_GLOBAL.sub("", unit)
+            unit = self.unit(u.group(1))
             value = UnitValue(value, unit) if in_set else with_unit(value, unit)
             pos = u.end()
         return value, pos
@@ -347,6 +364,77 @@ class _Parser:
             raise self.error(f"a set may hold only simple values (keyword {key})", start)
         return frozenset(items), m.end()
 
+    def fast_value(self, dq: str | None, bare: str | None, opener: str | None, flat: str | None,
+                   closer: str | None, nested: str | None) -> Any:
+        """The value of a statement matched by _STATEMENT, or _NO_FAST_VALUE to use the general path."""
+        if dq is not None:
+            return _text_value(dq)
+        if bare is not None:
+            if "/*" in bare or bare[-1] == "-" or bare.upper() in _STRUCTURE:
+                return _NO_FAST_VALUE
+            return _bare_value(bare)
+        if flat is not None:
+            if (opener == "(") != (closer == ")"):
+                return _NO_FAST_VALUE
+            return self.flat_items(flat, opener == "{")
+        out = []
+        for inner in _INNER.findall(nested):  # type: ignore[arg-type]
+            items = self.flat_items(inner, False)
+            if items is _NO_FAST_VALUE:
+                return items
+            out.append(items)
+        return out
+
+    def flat_items(self, content: str, is_set: bool) -> Any:
+        """The items of a sequence/set without nesting or comments, or _NO_FAST_VALUE."""
+        if not is_set and _NUMBER_LIST.fullmatch(content) is not None:
+            try:    # int() and float() ignore the blanks around each number
+                return [float(part) if "." in part or "e" in part or "E" in part else int(part)
+                        for part in content.split(",")]
+            except ValueError:      # an int too long for int(): let the general path decide
+                return _NO_FAST_VALUE
+        if '"' in content:
+            parts, start = [], 0
+            for m in _QUOTE_OR_COMMA.finditer(content):
+                if m.group() == ",":
+                    parts.append(content[start:m.start()])
+                    start = m.end()
+            parts.append(content[start:])
+        else:
+            parts = content.split(",")
+        if len(parts) == 1 and not parts[0].strip(_BLANK_CHARS):
+            return frozenset() if is_set else []
+        items = []
+        for part in parts:
+            part = part.strip(_BLANK_CHARS)
+            if not part:
+                return _NO_FAST_VALUE
+            if part[0] == '"':
+                if part[-1] != '"' or len(part) < 2 or '"' in part[1:-1]:
+                    return _NO_FAST_VALUE
+                items.append(_text_value(part[1:-1]))
+                continue
+            unit = None
+            if part[-1] == ">":
+                cut = part.find("<")
+                unit, part = part[cut + 1:-1], part[:cut].rstrip(_BLANK_CHARS)
+                if cut < 0 or "<" in unit or ">" in unit or not part:
+                    return _NO_FAST_VALUE
+            if (part[-1] == "-" or "<" in part or ">" in part or '"' in part or "/*" in part
+                    or _HAS_BLANK(part) is not None or part.upper() in _STRUCTURE):
+                return _NO_FAST_VALUE
+            value = _bare_value(part)
+            if unit is not None:
+                unit = self.unit(unit)
+                value = UnitValue(value, unit) if is_set else with_unit(value, unit)
+            items.append(value)
+        return frozenset(items) if is_set else items
+
+    @staticmethod
+    def unit(text: str) -> str:
+        unit = text.strip(_BLANK_CHARS)
+        return _DASH_GLOBAL.sub("", unit) if "-" in unit else unit
+
     # -- statements
     def parse(self) -> tuple[list, int]:
         """Parse up to END: the root items and the offset just after the END line."""
@@ -356,13 +444,35 @@ class _Parser:
         stack: list[tuple[str, str, int, int, list]] = []   # (kind, name, line, pos, parent items)
         pending: tuple[list, int, int] | None = None       # last assignment whose value was a bare symbol
         delimited = True
+        unit_due = False                                   # the last value may still take a unit
+        statement = _STATEMENT.match
         while True:
+            f = statement(text, pos)
+            if f is not None:
+                key, dq, bare, opener, flat, closer, nested, unit = f.groups()
+                if key.upper() not in _STRUCTURE and "/*" not in key:
+                    value = self.fast_value(dq, bare, opener, flat, closer, nested)
+                    if value is not _NO_FAST_VALUE:
+                        pending = None
+                        if unit is not None:
+                            value = with_unit(value, self.unit(unit))
+                        elif bare is not None and type(value) is str:
+                            pending = (items, len(items), f.start(1))
+                        items.append((key, value))
+                        pos, delimited, unit_due = f.end(), False, unit is None
+                        continue
             m = match(text, pos)
             kind = m.lastindex
             if kind == BARE:
                 key, kstart, pos = self.bare(m)
+            elif kind == UNIT and unit_due:
+                # the unit of the value just read by the fast path, after a line break or comment
+                key, value = items[-1]
+                items[-1] = (key, with_unit(value, self.unit(m.group(UNIT))))
+                pos, pending, unit_due = m.end(), None, False
+                continue
             elif kind == PUNCT and m.group(PUNCT) == ";" and not delimited:
-                pos, delimited = m.end(), True
+                pos, delimited, unit_due = m.end(), True, False
                 continue
             elif kind == PUNCT and m.group(PUNCT) == "=" and pending is not None:
                 # 'A =' without a value, then 'B = 1': the symbol read as A's value was keyword B
@@ -383,7 +493,7 @@ class _Parser:
                 raise self.error(f"expected a keyword, found {text[start]!r}", start)
             if isinstance(key, _Radix):
                 raise self.error("expected a keyword, found a number", kstart)
-            pending, delimited = None, False
+            pending, delimited, unit_due = None, False, False
             upper = key.upper()
             if upper in _STRUCTURE or (upper[:3] == "END" and key[3:4] >= "\x80"):
                 if upper == "END" or upper[:3] == "END" and key[3] >= "\x80":
