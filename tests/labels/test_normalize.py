@@ -136,7 +136,8 @@ EXPECTED = {
         start_time=utc(2009, 6, 30, 8, 34, 7), stop_time=utc(2009, 6, 30, 8, 34, 36),
         data_urls=["M3T20090630T083407_V03_RDN_cropped.IMG", "M3T20090630T083407_V03_RDN.HDR",
                    "M3T20090630T083407_V03_LOC_cropped.IMG", "M3T20090630T083407_V03_LOC.HDR",
-                   "M3T20090630T083407_V03_OBS_cropped.IMG", "M3T20090630T083407_V03_OBS.HDR"]),
+                   "M3T20090630T083407_V03_OBS_cropped.IMG", "M3T20090630T083407_V03_OBS.HDR",
+                   "M3T20090630T083407_V03_TIM_cropped.TAB"]),
     "chandrayaan1/fsb_01500_rhk_xib_85s238_v1.lbl": dict(
         uid="CH1-ORB-L-MRFFR-1-PDR-V1.0/FSB_01500_RHK_XIB_85S238_V1", mission="chandrayaan-1",
         instrument="MRFFR", processing_level="Raw", processing_level_native="PDR",
