@@ -504,6 +504,9 @@ class Transport:
             retry_after_max=backoff_max, raise_on_status=False, respect_retry_after_header=True)
         self._adapter = HTTPAdapter(pool_connections=32, pool_maxsize=max(10, max_per_host), max_retries=0)
         self._local = threading.local()
+        self._count_lock = threading.Lock()
+        #: HTTP requests sent so far (every attempt and redirect hop), for harvest reports.
+        self.request_count = 0
 
     def __repr__(self) -> str:
         return (f"Transport(timeout={self.timeout!r}, retries={self.retries}, "
@@ -561,12 +564,18 @@ class Transport:
         """Bytes ``start`` to ``end`` (exclusive, like a slice; None = to the end) of ``url``.
 
         A server that ignores ``Range`` and answers 200 is sliced here, so ``.content`` is always
-        the requested bytes.
+        the requested bytes; a range starting at or after the end of the file gives empty
+        ``.content`` (status 416), as slicing past the end of bytes does.
         """
         if start < 0 or (end is not None and end <= start):
             raise ValueError(f"invalid byte range {start}:{end}")
         sent = {**(headers or {}), "Range": f"bytes={start}-{'' if end is None else end - 1}"}
-        response = self._request("GET", url, sent)
+        try:
+            response = self._request("GET", url, sent)
+        except FetchError as error:
+            if error.status != 416:
+                raise
+            return Response(_split_userinfo(url)[0], 416, attempts=getattr(error, "attempts", 1))
         if response.status == 200:
             response.content = response.content[start:end]
         return response
@@ -682,6 +691,8 @@ class Transport:
         shown = redact_url(url)
         while True:
             attempts += 1
+            with self._count_lock:
+                self.request_count += 1
             try:
                 with self._limiter.slot(_host_key(url)):
                     return self._attempt(method, url, headers, auth, retry, attempts), attempts, retry

@@ -177,10 +177,13 @@ def test_range_head_and_listing(archive):
         transport = fast()
         part = transport.get_range(server.url + IMG_PATH, 100, 200)
         tail = transport.get_range(server.url + IMG_PATH, 5000)
+        past_end = transport.get_range(server.url + IMG_PATH, len(IMG), len(IMG) + 100)
         head = transport.head(server.url + IMG_PATH)
         listing = transport.get(server.url + "/DATA/ORBIT_01")  # 301 to the slash form, same host
     assert part.status == 206 and part.content == IMG[100:200]
     assert tail.content == IMG[5000:]
+    assert past_end.status == 416 and past_end.content == b""
+    assert transport.request_count == 6  # the listing took two requests (301, then 200)
     assert head.status == 200 and head.content == b"" and int(head.headers["Content-Length"]) == len(IMG)
     assert listing.url.endswith("/DATA/ORBIT_01/") and listing.attempts == 2
     assert '<a href="TC1S2B0_01.IMG">' in listing.text and '<a href="TC1S2B0_01.LBL">' in listing.text
