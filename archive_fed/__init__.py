@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import (ArchiveFedError, CatalogError, FetchError, LabelError, LabelWarning, NormalizeError,
                      ProductError, SourceError)
+from .harvest import harvest  # eager: the function must shadow the subpackage of the same name
 from .labels import normalize, parse_label, read_label
 from .record import ProductRecord
 
@@ -33,7 +34,6 @@ __all__ = [
 _LAZY = {
     "Catalog": ("archive_fed.catalog", "Catalog"),
     "open_product": ("archive_fed.products", "open_product"),
-    "harvest": ("archive_fed.harvest", "harvest"),
     "sources": ("archive_fed.sources", None),
 }
 

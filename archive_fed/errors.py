@@ -27,12 +27,15 @@ class ArchiveFedError(Exception):
             where = f"{where}:{self.element}"
         return f"{where}: {self.message}" if where else self.message
 
-    def __reduce__(self):  # keep path/line when pickled across processes (dask, multiprocessing)
-        return (_rebuild, (type(self), self.message, self.path, self.line, self.element))
+    def __reduce__(self):  # keep every attribute when pickled across processes (dask, multiprocessing)
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls, message, path, line, element):
-    return cls(message, path=path, line=line, element=element)
+def _rebuild(cls, message, state):
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class LabelError(ArchiveFedError):

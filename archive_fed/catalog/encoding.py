@@ -102,9 +102,17 @@ def concat_codes(parts: list[Codes]) -> Codes:
 
 # --- lists -----------------------------------------------------------------------------------------
 
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
 def encode_list(values: Iterable[str]) -> str:
     """JSON text of a list of strings: exact for every character, ``[]`` for an empty list."""
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+    items = list(values)
+    if not items:
+        return "[]"
+    if _JSON_ESCAPED.search("".join(items)) is None:  # nothing to escape: what json.dumps writes
+        return '["' + '","'.join(items) + '"]'
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_list(text: str | None) -> list[str]:
@@ -135,17 +143,12 @@ def to_ns(value: Any) -> int:
 
 
 def time_column(values: list[_dt.datetime | None]) -> np.ndarray:
-    """datetime64[ns] column (naive UTC) from aware datetimes or None."""
-    out = np.full(len(values), NAT, dtype=np.int64)
-    present = [i for i, v in enumerate(values) if v is not None]
-    if present:
-        naive = np.array([values[i].astimezone(_UTC).replace(tzinfo=None) for i in present],
-                         dtype="datetime64[us]")
-        bad = (naive < np.datetime64("1677-09-22", "us")) | (naive > np.datetime64("2262-04-10", "us"))
-        if bad.any():
-            raise CatalogError(f"time out of the catalog's range (1677-2262): {naive[bad][0]}")
-        out[present] = naive.astype("datetime64[ns]").view(np.int64)
-    return out.view("datetime64[ns]")
+    """datetime64[ns] column (naive UTC) from datetimes (naive ones are UTC) or None."""
+    try:
+        stamps = pd.to_datetime(list(values), utc=True, cache=False).tz_convert(None)
+        return np.asarray(stamps.as_unit("ns").to_numpy(), dtype="datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        raise CatalogError(f"time out of the catalog's range (1677-2262): {exc}") from None
 
 
 def time_objects(column: np.ndarray) -> list[_dt.datetime | None]:
@@ -168,10 +171,17 @@ def as_record(item: ProductRecord | Mapping[str, Any]) -> ProductRecord:
 
 
 def text_array(values: Iterable[Any]) -> np.ndarray:
-    items = ["" if v is None else v for v in values]
+    """An object array of text, None → ``""``."""
+    items = values if isinstance(values, (list, tuple)) else list(values)
     out = np.empty(len(items), dtype=object)
     out[:] = items
+    out[np.equal(out, None)] = ""
     return out
+
+
+def variable(values: np.ndarray, attrs: Mapping[str, Any] | None = None) -> xr.Variable:
+    """A Variable along ``product`` without xarray's per-element scan of object arrays."""
+    return xr.Variable((DIM,), values, attrs=dict(attrs or {}), fastpath=values.dtype == object)
 
 
 def columns_from_records(records: Iterable[ProductRecord | Mapping[str, Any]]) -> dict[str, np.ndarray]:
@@ -187,7 +197,7 @@ def columns_from_records(records: Iterable[ProductRecord | Mapping[str, Any]]) -
         elif kind == TIME:
             out[name] = time_column(list(values))
         else:
-            out[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            out[name] = np.array(values, dtype=np.float64)  # None → NaN
             if kind == INT and np.nanmax(np.abs(out[name]), initial=0) >= MAX_EXACT_INT:
                 raise CatalogError(f"{name} of 2**53 or more cannot be stored exactly")
     return out
@@ -224,7 +234,7 @@ def dataset_from_columns(columns: Mapping[str, np.ndarray], attrs: Mapping[str, 
         var_attrs = {"kind": kind, **_VAR_ATTRS.get(name, {})}
         if kind == TIME:
             var_attrs["timezone"] = "UTC"
-        data_vars[name] = xr.Variable((DIM,), columns[name], attrs=var_attrs)
+        data_vars[name] = variable(columns[name], var_attrs)
     return xr.Dataset(data_vars, attrs=dict(attrs))
 
 

@@ -57,7 +57,7 @@ from zarr.codecs import BloscCodec, ZstdCodec
 
 from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME
-from .encoding import CATEGORICAL, DIM, SCHEMA_VERSION, Codes
+from .encoding import CATEGORICAL, DIM, SCHEMA_VERSION, Codes, variable
 
 CHUNK_ROWS = 262_144
 MAX_CATEGORIES = 4096
@@ -93,15 +93,14 @@ def encode_for_disk(ds: xr.Dataset, codes: Callable[[str], Codes]) -> tuple[xr.D
         column = codes(name) if name in CATEGORICAL else None
         if column is not None and len(column.categories) <= MAX_CATEGORIES:
             attrs.update(encoding="categorical", categories=column.categories.tolist())
-            var = xr.Variable((DIM,), column.codes, attrs=attrs)
+            var = variable(column.codes, attrs)
             enc["compressors"] = [_CODES]
         elif kind in (STR, LIST):
             values = np.asarray(var.values)
-            var = xr.Variable((DIM,), values if values.dtype == object else values.astype(object),
-                              attrs=attrs)
+            var = variable(values if values.dtype == object else values.astype(object), attrs)
             enc["compressors"] = [_TEXT]
         else:
-            var = xr.Variable((DIM,), np.asarray(var.values), attrs=attrs)
+            var = variable(np.asarray(var.values), attrs)
             enc["compressors"] = [_NUMBERS]
             if kind == TIME:
                 enc.update(units="nanoseconds since 1970-01-01", calendar="proleptic_gregorian",
@@ -131,7 +130,7 @@ def decode_from_disk(ds: xr.Dataset, where: str) -> tuple[xr.Dataset, dict[str, 
         categories[:] = attrs.pop("categories")
         column = Codes(np.asarray(ds[name].values), categories)
         codes[name] = column
-        ds[name] = xr.Variable((DIM,), column.decode(), attrs=attrs)
+        ds[name] = variable(column.decode(), attrs)
     return ds, codes
 
 

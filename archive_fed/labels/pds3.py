@@ -106,6 +106,15 @@ _WS_RUN = re.compile(r"[ \t\n\r\v\f]+")
 _NEEDS_NORM = re.compile(r"[\t\n\r\v\f]|  |^ | $")
 
 
+def _with_unit(value: Any, unit: str) -> Any:
+    """``base.with_unit``, but a unit astropy parses and then cannot attach (e.g. the structured unit
+    ``<(m, s)>``) gives a UnitValue instead of an astropy exception."""
+    try:
+        return with_unit(value, unit)
+    except Exception:  # noqa: BLE001 - astropy raises assorted types here; the label itself is fine
+        return UnitValue(value, unit)
+
+
 def _text_value(s: str) -> str:
     """Quoted text as pvl gives it: hyphen continuations removed, blanks collapsed, ends stripped."""
     if _NEEDS_NORM.search(s) is None:
@@ -271,7 +280,7 @@ class _Parser:
                     return tok, start, end
             nxt = text[end:end + 1]
             if nxt == "#" and _RADIX_PREFIX.fullmatch(tok):
-                return self.radix(start), start, end
+                return self.radix(start)
             if not (tok.endswith("-") and nxt and nxt in "\n\r\f"):
                 return tok, start, end
             # a hyphen before a line break joins the next line's text, without the hyphen (as pvl)
@@ -281,7 +290,7 @@ class _Parser:
                 return tok[:-1], start, resume
             tok, end = tok[:-1] + more.group(), more.end()
 
-    def radix(self, start: int) -> _Radix:
+    def radix(self, start: int) -> tuple[_Radix, int, int]:
         m = _RADIX.match(self.text, start)
         if m is None or _BARE_RUN.match(self.text, m.end()) is not None:
             if m is None and self.text.find("#", start + 3) < 0:
@@ -291,7 +300,7 @@ class _Parser:
         if sign and sign2:
             raise self.error("radix integer with two signs", start)
         try:
-            return _Radix(int((sign or sign2) + digits, int(base)))
+            return _Radix(int((sign or sign2) + digits, int(base))), start, m.end()
         except ValueError:
             raise self.error(f"invalid digit for a base-{base} integer", start) from None
 
@@ -321,7 +330,7 @@ class _Parser:
         u = _UNIT_AFTER.match(self.text, pos)
         if u is not None:
             unit = self.unit(u.group(1))
-            value = UnitValue(value, unit) if in_set else with_unit(value, unit)
+            value = UnitValue(value, unit) if in_set else _with_unit(value, unit)
             pos = u.end()
         return value, pos
 
@@ -426,7 +435,7 @@ class _Parser:
             value = _bare_value(part)
             if unit is not None:
                 unit = self.unit(unit)
-                value = UnitValue(value, unit) if is_set else with_unit(value, unit)
+                value = UnitValue(value, unit) if is_set else _with_unit(value, unit)
             items.append(value)
         return frozenset(items) if is_set else items
 
@@ -455,7 +464,7 @@ class _Parser:
                     if value is not _NO_FAST_VALUE:
                         pending = None
                         if unit is not None:
-                            value = with_unit(value, self.unit(unit))
+                            value = _with_unit(value, self.unit(unit))
                         elif bare is not None and type(value) is str:
                             pending = (items, len(items), f.start(1))
                         items.append((key, value))
@@ -468,7 +477,7 @@ class _Parser:
             elif kind == UNIT and unit_due:
                 # the unit of the value just read by the fast path, after a line break or comment
                 key, value = items[-1]
-                items[-1] = (key, with_unit(value, self.unit(m.group(UNIT))))
+                items[-1] = (key, _with_unit(value, self.unit(m.group(UNIT))))
                 pos, pending, unit_due = m.end(), None, False
                 continue
             elif kind == PUNCT and m.group(PUNCT) == ";" and not delimited:

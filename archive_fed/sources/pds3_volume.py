@@ -59,9 +59,8 @@ class PDS3VolumeSource(Source):
                 self.problems.append(Problem(relative, "FetchError", "index row points outside the volume "
                                              f"root {self.url}: refused", 0))
                 continue
+            # the engine skips products older than --since (and counts them)
             modified = utc_time(row.get("PRODUCT_CREATION_TIME"))
-            if since and modified and modified < since:
-                continue
             yield ProductRef(key=self.key_for(url), url=url, modified=modified, hints=row)
 
     # ---- index ----------------------------------------------------------------------------------
