@@ -186,6 +186,12 @@ _NO_FAST_VALUE = object()
 _HAS_BLANK = re.compile(r"[ \t\r\n\v\f]").search
 
 
+def _token_start(m: re.Match) -> int:
+    """Where the token of a _TOKEN match starts (its quote or '<' included)."""
+    kind = m.lastindex
+    return m.start(kind) - (1 if kind in (DQ, SQ, UNIT) else 0)
+
+
 class _Truncated(Exception):
     """The text ended inside the label; more bytes may complete it."""
 
@@ -325,7 +331,7 @@ class _Parser:
         elif kind == BAD:
             raise self.bad(m.start(BAD), f"where a value of keyword {key} should be")
         else:
-            start = m.start(kind)
+            start = _token_start(m)
             raise self.error(f"expected a value for keyword {key}, found {self.text[start]!r}", start)
         u = _UNIT_AFTER.match(self.text, pos)
         if u is not None:
@@ -364,7 +370,7 @@ class _Parser:
                 raise self.eof(f"unterminated {'set' if is_set else 'sequence'} of keyword {key} "
                                f"opened at line {self.line(start)}", start)
             else:
-                found = m.start(m.lastindex)
+                found = _token_start(m)
                 raise self.error(f"expected ',' or {closer!r} in the {'set' if is_set else 'sequence'} "
                                  f"of keyword {key} opened at line {self.line(start)}", found)
         if not is_set:
@@ -498,7 +504,7 @@ class _Parser:
             elif kind == BAD:
                 raise self.bad(m.start(BAD), "where a keyword should be")
             else:
-                start = m.start(kind)
+                start = _token_start(m)
                 raise self.error(f"expected a keyword, found {text[start]!r}", start)
             if isinstance(key, _Radix):
                 raise self.error("expected a keyword, found a number", kstart)
@@ -516,8 +522,8 @@ class _Parser:
             m = match(text, pos)
             if m.lastindex != PUNCT or m.group(PUNCT) != "=":
                 if m.lastindex == EOF:
-                    raise self.eof(f"expected '=' after keyword {key}", m.start(EOF))
-                raise self.error(f"expected '=' after keyword {key}", m.start(m.lastindex))
+                    raise self.eof(f"expected '=' after keyword {key}", kstart)
+                raise self.error(f"expected '=' after keyword {key}", kstart)
             m = match(text, m.end())
             try:
                 value, pos = self.value(m, 0, key)
@@ -542,12 +548,12 @@ class _Parser:
         if m.lastindex != PUNCT or m.group(PUNCT) != "=":
             if m.lastindex == EOF:
                 raise self.eof(f"expected '=' after {key}", m.start(EOF))
-            raise self.error(f"expected '=' after {key}", m.start(m.lastindex))
+            raise self.error(f"expected '=' after {key}", _token_start(m))
         m = match(text, m.end())
         if m.lastindex != BARE:
             if m.lastindex == EOF:
                 raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
-            raise self.error(f"expected a name after '{key} ='", m.start(m.lastindex))
+            raise self.error(f"expected a name after '{key} ='", _token_start(m))
         name, nstart, pos = self.bare(m)
         if isinstance(name, _Radix) or name.upper() in _STRUCTURE:
             raise self.error(f"expected a name after '{key} =', found {text[nstart:pos]!r}", nstart)
@@ -567,7 +573,7 @@ class _Parser:
             if m.lastindex != BARE:
                 if m.lastindex == EOF:
                     raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
-                raise self.error(f"expected a name after '{key} ='", m.start(m.lastindex))
+                raise self.error(f"expected a name after '{key} ='", _token_start(m))
             name, _, pos = self.bare(m)
         if not stack:
             self.problem(f"{key} without an open {kind}", kstart)
@@ -665,7 +671,11 @@ def parse_pds3(data: bytes | bytearray | memoryview | str, *, path: str | None =
     """
     if isinstance(data, str):
         text = data[:MAX_LABEL_BYTES]
-        items, end = _parse_text(text, path, lenient, complete=len(data) <= MAX_LABEL_BYTES)
+        try:
+            items, end = _parse_text(text, path, lenient, complete=len(data) <= MAX_LABEL_BYTES)
+        except _Truncated:
+            raise LabelError(f"no END statement in the first {MAX_LABEL_BYTES // 2**20} MiB",
+                             path=path) from None
         return PDS3Label(items, path=path, label_bytes=len(text[:end].encode("utf-8", "surrogatepass")))
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise LabelError(f"expected bytes or str, got {type(data).__name__}", path=path)
