@@ -1197,12 +1197,11 @@ def ce4_data(p: CE4Product) -> bytes:
     lay = ce4_layout(p)
     n = lay["echoes"]
     start, stop = parse_time(p.start), parse_time(p.stop)
-    step = (stop - start) / max(p.records - 1, 1)
+    span_ms = (stop - start) // timedelta(milliseconds=1)
     i = np.arange(n, dtype=np.float64)
     records = []
     for r in range(p.records):
-        t = start + step * r
-        t = t.replace(microsecond=(t.microsecond // 1000) * 1000)
+        t = start + timedelta(milliseconds=span_ms * r // max(p.records - 1, 1))
         elapsed = t - CE4_EPOCH
         seconds = elapsed.days * 86400 + elapsed.seconds
         ms = elapsed.microseconds // 1000
