@@ -69,16 +69,20 @@ def plain_keys(name: str) -> set[str]:
 def lon_arcs(lon_min: np.ndarray, lon_max: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear arcs of longitude boxes: ``[p1_lo, p1_hi]`` and, for boxes crossing 0°, ``[0, p2_hi]``.
 
-    ``p2_hi`` is ``-inf`` when there is no second arc. Longitudes may be in [0, 360) or [-180, 180].
+    A box is the arc running east from ``lon_min`` to ``lon_max``, in either convention ([0, 360) or
+    [-180, 180]): ``(350, 10)`` and ``(-10, 10)`` cross 0°, ``(170, -170)`` crosses 180° only.
+    ``p2_hi`` is ``-inf`` when there is no second arc.
     """
     lo = np.asarray(lon_min, dtype=np.float64)
     hi = np.asarray(lon_max, dtype=np.float64)
-    full = (lo <= hi) & (hi - lo >= 360.0)
     a = np.mod(lo, 360.0)
     b = np.mod(hi, 360.0)
     a = np.where(a >= 360.0, a - 360.0, a)  # np.mod(-1e-20, 360) rounds to 360
     b = np.where(b >= 360.0, b - 360.0, b)
-    cross = ~full & ((lo > hi) | (b < a))
+    # the box runs east from lon_min to lon_max; it wraps all the way round when it is written
+    # 360° wide or more, or as lon_min > lon_max landing on the same meridian
+    full = np.where(lo <= hi, hi - lo >= 360.0, a == b)
+    cross = ~full & (b < a)
     p1_lo = np.where(full, 0.0, a)
     p1_hi = np.where(full | cross, 360.0, b)
     p2_hi = np.where(cross, b, -_INF)
