@@ -22,11 +22,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+#: The demo archive's port when free, so reruns see the same URL and harvest incrementally.
+DEMO_PORT = 47315
+
+
 @contextlib.contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port) for the duration of the block; yields the base URL."""
+def serve_directory(root: Path, port: int = 0) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 for the duration of the block; yields the base URL. ``port`` is tried
+    first; when it is taken, any free port is used."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="archive_fed-demo-server", daemon=True)
     thread.start()
@@ -44,7 +52,7 @@ def run_demo(catalog: str = "catalogs/demo.zarr", *, workers: int = 4, progress:
     from .sample import PDS3_VOLUME, PDS4_BUNDLE, SAMPLE_ROOT
 
     reports = []
-    with serve_directory(SAMPLE_ROOT) as base:
+    with serve_directory(SAMPLE_ROOT, DEMO_PORT) as base:
         for name, folder in (("pds3-volume", PDS3_VOLUME), ("pds4-bundle", PDS4_BUNDLE)):
             url = f"{base}{folder.relative_to(SAMPLE_ROOT).as_posix()}/"
             reports.append(harvest(name, url=url, catalog=catalog, workers=workers, progress=progress))
