@@ -1,8 +1,10 @@
 """The PDS3 label reader: ODL/PVL text to a :class:`PDS3Label` tree of :class:`~archive_fed.labels.base.Block`.
 
-One compiled token regex scans the label text (possessive quantifiers, so no catastrophic backtracking);
-a small recursive-descent parser builds Blocks from lists. Reading stops at the ``END`` statement and
-never decodes or scans what follows it (the binary data of attached labels).
+Compiled regexes scan the label text: one matches a whole common statement (``KEY = value [<unit>]``,
+flat sequences included), a token regex feeds a small recursive-descent parser for everything else; all
+use possessive quantifiers, so no catastrophic backtracking and time linear in the label size. Blocks are
+built from lists. Reading stops at the ``END`` statement and never decodes or scans what follows it (the
+binary data of attached labels).
 
 Values agree with ``pvl.load`` (the reference in the tests) on real labels: ``int``, ``float``, radix
 integers, ``str`` (quoted text has its line breaks and runs of blanks collapsed to one space and a hyphen
@@ -272,29 +274,39 @@ class _Parser:
 
     # -- tokens
     def bare(self, m: re.Match) -> tuple[Any, int, int]:
-        """An unquoted token from match ``m``: (text or _Radix, start, end), continuations joined."""
+        """An unquoted token from match ``m``: (text or _Radix, start, end).
+
+        A hyphen before a line break joins the next line's text without the hyphen (as pvl does); the
+        text may then be empty (a lone hyphen), which callers skip.
+        """
         text = self.text
-        tok = m.group(BARE)
+        piece = m.group(BARE)
         start, end = m.span(BARE)
+        pieces: list[str] = []
         while True:
-            if "/" in tok:
-                cut = tok.find("/*")
-                if cut == 0:
+            if "/" in piece:
+                cut = piece.find("/*")
+                if cut == 0 and not pieces:
                     raise self.bad(start, "")
-                if cut > 0:
-                    tok, end = tok[:cut], end - len(tok) + cut
-                    return tok, start, end
+                if cut >= 0:
+                    piece, end = piece[:cut], end - len(piece) + cut
+                    break
             nxt = text[end:end + 1]
-            if nxt == "#" and _RADIX_PREFIX.fullmatch(tok):
+            if not pieces and nxt == "#" and _RADIX_PREFIX.fullmatch(piece):
                 return self.radix(start)
-            if not (tok.endswith("-") and nxt and nxt in "\n\r\f"):
-                return tok, start, end
-            # a hyphen before a line break joins the next line's text, without the hyphen (as pvl)
+            if not (piece.endswith("-") and nxt and nxt in "\n\r\f"):
+                break
+            pieces.append(piece[:-1])
             resume = _BLANKS.match(text, end).end()
             more = _BARE_RUN.match(text, resume)
             if more is None:
-                return tok[:-1], start, resume
-            tok, end = tok[:-1] + more.group(), more.end()
+                piece, end = "", resume
+                break
+            piece, end = more.group(), more.end()
+        if pieces:
+            pieces.append(piece)
+            piece = "".join(pieces)
+        return piece, start, end
 
     def radix(self, start: int) -> tuple[_Radix, int, int]:
         m = _RADIX.match(self.text, start)
@@ -314,10 +326,15 @@ class _Parser:
     def value(self, m: re.Match, depth: int, key: str, in_set: bool = False) -> tuple[Any, int]:
         """The value starting with token ``m`` (units included) and the position after it."""
         kind = m.lastindex
+        while kind == BARE:
+            tok, start, pos = self.bare(m)
+            if tok != "":
+                break
+            m = _TOKEN.match(self.text, pos)       # only a continuation hyphen: the value follows
+            kind = m.lastindex
         if kind == DQ or kind == SQ:
             value, pos = _text_value(m.group(kind)), m.end()
         elif kind == BARE:
-            tok, start, pos = self.bare(m)
             if isinstance(tok, _Radix):
                 value = int(tok)
             elif tok.upper() in _STRUCTURE:
@@ -375,9 +392,12 @@ class _Parser:
                                  f"of keyword {key} opened at line {self.line(start)}", found)
         if not is_set:
             return items, m.end()
-        if any(isinstance(item, list) for item in items):
-            raise self.error(f"a set may hold only simple values (keyword {key})", start)
-        return frozenset(items), m.end()
+        try:
+            if not any(isinstance(item, list) for item in items):
+                return frozenset(items), m.end()
+        except TypeError:               # e.g. a sequence with a unit: unhashable
+            pass
+        raise self.error(f"a set may hold only simple values (keyword {key})", start)
 
     def fast_value(self, dq: str | None, bare: str | None, opener: str | None, flat: str | None,
                    closer: str | None, nested: str | None) -> Any:
@@ -454,7 +474,7 @@ class _Parser:
     def parse(self) -> tuple[list, int]:
         """Parse up to END: the root items and the offset just after the END line."""
         text, match = self.text, _TOKEN.match
-        pos = 1 if text.startswith("\ufeff") else 0
+        pos = 1 if text.startswith("\ufeff") else 3 if text.startswith("\xef\xbb\xbf") else 0  # a BOM
         items: list[tuple[str, Any]] = []
         stack: list[tuple[str, str, int, int, list]] = []   # (kind, name, line, pos, parent items)
         pending: tuple[list, int, int] | None = None       # last assignment whose value was a bare symbol
@@ -465,7 +485,8 @@ class _Parser:
             f = statement(text, pos)
             if f is not None:
                 key, dq, bare, opener, flat, closer, nested, unit = f.groups()
-                if key.upper() not in _STRUCTURE and "/*" not in key:
+                upper = key.upper()
+                if upper not in _STRUCTURE and "/*" not in key and not _is_end(upper, key):
                     value = self.fast_value(dq, bare, opener, flat, closer, nested)
                     if value is not _NO_FAST_VALUE:
                         pending = None
@@ -480,6 +501,8 @@ class _Parser:
             kind = m.lastindex
             if kind == BARE:
                 key, kstart, pos = self.bare(m)
+                if key == "":
+                    continue
             elif kind == UNIT and unit_due:
                 # the unit of the value just read by the fast path, after a line break or comment
                 key, value = items[-1]
@@ -510,8 +533,8 @@ class _Parser:
                 raise self.error("expected a keyword, found a number", kstart)
             pending, delimited, unit_due = None, False, False
             upper = key.upper()
-            if upper in _STRUCTURE or (upper[:3] == "END" and key[3:4] >= "\x80"):
-                if upper == "END" or upper[:3] == "END" and key[3] >= "\x80":
+            if upper in _STRUCTURE or _is_end(upper, key):
+                if upper == "END" or _is_end(upper, key):
                     items = self.close_all(stack, items, kstart)
                     return items, _after_line(text, kstart + 3)
                 if upper.startswith("END_"):
@@ -555,7 +578,7 @@ class _Parser:
                 raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
             raise self.error(f"expected a name after '{key} ='", _token_start(m))
         name, nstart, pos = self.bare(m)
-        if isinstance(name, _Radix) or name.upper() in _STRUCTURE:
+        if isinstance(name, _Radix) or name == "" or name.upper() in _STRUCTURE:
             raise self.error(f"expected a name after '{key} =', found {text[nstart:pos]!r}", nstart)
         if len(stack) >= MAX_DEPTH:
             raise self.error(f"OBJECT/GROUP blocks nested deeper than {MAX_DEPTH}", kstart)
@@ -596,6 +619,11 @@ class _Parser:
             parent.append((name, Block(items, kind=kind, line=line)))
             items = parent
         return items
+
+
+def _is_end(upper: str, key: str) -> bool:
+    """END run into binary data without a blank (``END\\xff\\xd8...``) also ends the label."""
+    return upper[:3] == "END" and key[3:4] >= "\x80"
 
 
 def _after_line(text: str, pos: int) -> int:
@@ -776,7 +804,7 @@ def _read_stream(stream: IO[bytes], path: str | None, lenient: bool) -> PDS3Labe
     while True:
         try:
             chunk = stream.read(size - len(buffer))
-        except OSError as err:
+        except (OSError, ValueError) as err:     # ValueError: a closed file
             raise LabelError(f"cannot read label: {err}", path=path) from None
         if not isinstance(chunk, (bytes, bytearray)):
             raise LabelError("the file was not opened in binary mode", path=path)
