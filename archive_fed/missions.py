@@ -37,6 +37,7 @@ class Mission:
     levels: dict[str, str] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=65536)
 def alias_key(text: str) -> str:
     """The key under which names are compared: case, spaces, quotes and punctuation folded.
 
@@ -90,15 +91,31 @@ def resolve_mission(name: str | None) -> str | None:
     return _registry()[1].get(alias_key(name))
 
 
+@functools.lru_cache(maxsize=1)
+def _host_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for mission in missions().values():
+        for host in mission.hosts:
+            index.setdefault(alias_key(host), mission.slug)
+    return index
+
+
+@functools.lru_cache(maxsize=None)
+def _instrument_index(slug: str) -> dict[str, str]:
+    mission = get(slug)
+    index: dict[str, str] = {}
+    for canonical, names in (mission.instruments.items() if mission else ()):
+        index.setdefault(alias_key(canonical), canonical)
+        for name in names:
+            index.setdefault(alias_key(name), canonical)
+    return index
+
+
 def mission_from_host(host: str | None) -> str | None:
     """Mission slug implied by an instrument host name (spacecraft, lander, rover)."""
     if not host:
         return None
-    key = alias_key(host)
-    for mission in missions().values():
-        if any(alias_key(h) == key for h in mission.hosts):
-            return mission.slug
-    return resolve_mission(host)
+    return _host_index().get(alias_key(host)) or resolve_mission(host)
 
 
 def mission_from_identifier(identifier: str | None) -> str | None:
@@ -129,11 +146,7 @@ def canonical_instrument(slug: str | None, name: str | None) -> str | None:
         return text
     if text in mission.instruments:
         return text
-    key = alias_key(text)
-    for canonical, names in mission.instruments.items():
-        if alias_key(canonical) == key or any(alias_key(n) == key for n in names):
-            return canonical
-    return text
+    return _instrument_index(mission.slug).get(alias_key(text), text)
 
 
 def instrument_keys(name: str) -> set[str]:

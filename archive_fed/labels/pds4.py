@@ -54,6 +54,18 @@ class PDS4Label(Label):
         super().__init__(path)
         self.root = root
         self._dict: dict[str, Any] | None = None
+        self._by_name: dict[str, list[etree._Element]] | None = None
+
+    def _descendants(self, name: str) -> list[etree._Element]:
+        """Elements with local name ``name`` anywhere below the root, in document order (one tree walk,
+        then a dict: normalizing a label asks for a few dozen ``.//`` paths)."""
+        if self._by_name is None:
+            index: dict[str, list[etree._Element]] = {}
+            for node in self.root.iter():
+                if isinstance(node.tag, str):
+                    index.setdefault(_local(node.tag), []).append(node)
+            self._by_name = index
+        return self._by_name.get(name, [])
 
     @property
     def product_class(self) -> str:
@@ -65,9 +77,20 @@ class PDS4Label(Label):
 
     # ---- element access -------------------------------------------------------------------------
     def element(self, path: str, within: etree._Element | None = None) -> etree._Element | None:
+        found = self.elements(path, within) if within is None and path.startswith(".//") else None
+        if found is not None:
+            return found[0] if found else None
         return (self.root if within is None else within).find(_path_expr(path))
 
     def elements(self, path: str, within: etree._Element | None = None) -> list[etree._Element]:
+        if within is None and path.startswith(".//") and "//" not in path[3:]:
+            first, _, rest = path[3:].partition("/")
+            if first and first not in ("*", ".", ".."):
+                nodes = [n for n in self._descendants(first) if n is not self.root]
+                if not rest:
+                    return nodes
+                expression = _path_expr(rest)
+                return [m for n in nodes for m in n.findall(expression)]
         return (self.root if within is None else within).findall(_path_expr(path))
 
     def find(self, path: str, within: etree._Element | None = None) -> str | None:
