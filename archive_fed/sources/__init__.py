@@ -20,6 +20,16 @@ __all__ = ["Source", "ProductRef", "Problem", "get", "available", "create"]
 BUILTIN = {
     "pds3-volume": "archive_fed.sources.pds3_volume:PDS3VolumeSource",
     "pds4-bundle": "archive_fed.sources.pds4_bundle:PDS4BundleSource",
+    "pds-api": "archive_fed.sources.pds_api:PDSAPISource",
+    "ode": "archive_fed.sources.ode:ODESource",
+    "epn-tap": "archive_fed.sources.epntap:EPNTAPSource",
+    "pdap": "archive_fed.sources.pdap:PDAPSource",
+    "jaxa-darts": "archive_fed.sources.presets:JAXADARTSSource",
+    "cnsa-clpds": "archive_fed.sources.presets:CNSACLPDSSource",
+    "nasa-pds": "archive_fed.sources.presets:NASAPDSSource",
+    "esa-psa": "archive_fed.sources.presets:ESAPSASource",
+    "isro-pradan": "archive_fed.sources.presets:ISROPRADANSource",
+    "kari-kpds": "archive_fed.sources.presets:KARIKPDSSource",
 }
 
 ENTRY_POINT_GROUP = "archive_fed.sources"

@@ -1,0 +1,271 @@
+"""``epn-tap``: any EPN-TAP 2.0 service (ESA PSA, VESPA providers) through TAP synchronous queries.
+
+Discovery sends ``GET {tap}/sync?REQUEST=doQuery&LANG=ADQL&FORMAT=votable&MAXREC=n&QUERY=…`` with
+
+    SELECT * FROM <schema>.epn_core WHERE target_name = 'Moon' [AND …] AND granule_uid > '<last>'
+    ORDER BY granule_uid
+
+**Paging is keyset paging on ``granule_uid``** (unique in an EPN-TAP table): each page asks for the
+granules after the last ``granule_uid`` of the previous page, in the server's own order. It works on
+ADQL 2.0 services (``OFFSET`` is ADQL 2.1) and is not disturbed by rows added during the harvest. A page
+is the last one when it holds fewer rows than ``MAXREC`` and the VOTable does not report
+``QUERY_STATUS=OVERFLOW`` (a service whose own row limit is lower than ``MAXREC`` reports overflow, and
+paging simply goes on). ``QUERY_STATUS=ERROR`` raises :class:`~archive_fed.errors.SourceError` with the
+service's message.
+
+Columns → record: ``granule_uid`` (uid; ``lid::vid`` split when it has one), ``time_min``/``time_max``
+(Julian days in the ``time_scale`` column or option, default UTC), ``c1min…c2max`` (east longitude and
+latitude when ``spatial_frame_type`` is ``body``), ``processing_level`` (CODMAC 1–6 → PDS4 vocabulary),
+``access_url``, ``access_estsize`` (kB = 1024 bytes), ``instrument_host_name``, ``instrument_name``,
+``target_name`` (``#``-separated lists), ``modification_date`` (for ``--since``).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import warnings
+from typing import Any, Iterator, Mapping
+from urllib.parse import urlencode
+
+import numpy as np
+
+from .. import missions
+from ..errors import SourceError
+from ..labels import footprint as fp
+from ..labels.values import number, text, utc_time
+from ..record import ProductRecord
+from .base import ProductRef
+from .pds_api import RecordSource
+
+__all__ = ["EPNTAPSource", "granule_record", "read_votable", "adql_string", "julian_to_utc", "with_query"]
+
+OK, OVERFLOW, ERROR = "OK", "OVERFLOW", "ERROR"
+
+
+# ---------------------------------------------------------------------------------------------------
+# VOTable answers (shared with pdap)
+# ---------------------------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """numpy scalars, bytes and masked values → Python values (masked/NaN → None)."""
+    if value is None or value is np.ma.masked:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def read_votable(data: bytes, url: str) -> tuple[list[dict[str, Any]], str]:
+    """Rows (dicts keyed by FIELD name) and the ``QUERY_STATUS`` (``OK`` or ``OVERFLOW``) of a TAP-style
+    VOTable answer. ``QUERY_STATUS=ERROR``, a document that is not a VOTable or an answer without a
+    results table raise :class:`SourceError`."""
+    from astropy.io.votable import parse
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            votable = parse(io.BytesIO(data), verify="ignore")
+    except Exception as exc:  # astropy raises many types for broken XML
+        raise SourceError(f"answer is not a VOTable ({type(exc).__name__}: {str(exc)[:200]})", path=url) from None
+    infos = list(getattr(votable, "infos", []))
+    resources = list(votable.iter_resources()) if hasattr(votable, "iter_resources") else votable.resources
+    for resource in resources:
+        infos.extend(getattr(resource, "infos", []))
+    statuses = [(str(i.value or "").upper(), (i.content or "").strip()) for i in infos
+                if (i.name or "").upper() == "QUERY_STATUS"]
+    for status, message in statuses:
+        if status == ERROR:
+            raise SourceError(f"service reports QUERY_STATUS=ERROR: {message or 'no message'}", path=url)
+    tables = [t for r in resources for t in r.tables]
+    if not tables:
+        raise SourceError("answer holds no results table", path=url)
+    table = tables[0]
+    names = [field.name for field in table.fields]
+    array = table.array
+    rows = [{name: _plain(row[name]) for name in names} for row in array]
+    status = OVERFLOW if any(s == OVERFLOW for s, _ in statuses) else OK
+    return rows, status
+
+
+# ---------------------------------------------------------------------------------------------------
+# granule → record
+# ---------------------------------------------------------------------------------------------------
+def adql_string(value: str) -> str:
+    """An ADQL string literal (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def julian_to_utc(jd: Any, scale: str = "UTC") -> _dt.datetime | None:
+    """A Julian day in ``scale`` (UTC, TT, TDB, TAI…) as an aware UTC datetime; None when missing."""
+    value = number(jd)
+    if value is None:
+        return None
+    from astropy.time import Time
+
+    try:
+        moment = Time(value, format="jd", scale=scale.strip().lower() or "utc").utc.to_datetime()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Julian day {value!r} in scale {scale!r}: {exc}") from None
+    return moment.replace(tzinfo=_dt.timezone.utc)
+
+
+def _split(value: Any) -> list[str]:
+    return [v.strip() for v in str(value).split("#") if v.strip()] if value else []
+
+
+def _mission(host: str | None, uid: str) -> str | None:
+    return (missions.mission_from_host(host) or missions.resolve_mission(host)
+            or missions.mission_from_identifier(uid) or (missions.slugify(host) if host else None))
+
+
+def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_scale: str = "UTC"
+                   ) -> ProductRecord:
+    """A record from one ``epn_core`` row. Raises ``ValueError`` without a ``granule_uid``."""
+    uid = text(row.get("granule_uid"))
+    if not uid:
+        raise ValueError("row has no granule_uid")
+    lid, _, vid = uid.partition("::")
+    hosts = _split(row.get("instrument_host_name"))
+    instruments = _split(row.get("instrument_name"))
+    slug = _mission(hosts[0] if hosts else None, uid)
+    codmac = number(row.get("processing_level"))
+    native = str(int(codmac)) if codmac is not None else None
+    scale = text(row.get("time_scale")) or time_scale
+    box = fp.NO_FOOTPRINT
+    if (text(row.get("spatial_frame_type")) or "body").lower() == "body":
+        values = [number(row.get(k)) for k in ("c1min", "c1max", "c2min", "c2max")]
+        if all(v is not None for v in values):
+            box = fp.from_bounds(*values)  # type: ignore[arg-type]
+    size = number(row.get("access_estsize"))
+    targets = missions.canonical_targets(_split(row.get("target_name")))
+    access = text(row.get("access_url"))
+    return ProductRecord(
+        uid=uid, lid=lid, vid=vid or None,
+        product_id=lid.rsplit(":", 1)[-1] if lid.startswith("urn:") else (text(row.get("obs_id")) or lid),
+        title=text(row.get("title")) or text(row.get("obs_id")), mission=slug, agency=missions.agency(slug),
+        instrument_host=hosts[0] if hosts else None,
+        instrument=missions.canonical_instrument(slug, instruments[0]) if instruments else None,
+        targets=targets, target="Moon" if "Moon" in targets else (targets[0] if targets else None),
+        processing_level=missions.pds4_level(slug, native) if native else None,
+        processing_level_native=native, start_time=julian_to_utc(row.get("time_min"), scale),
+        stop_time=julian_to_utc(row.get("time_max"), scale), **box._asdict(),
+        label_format="PDS4" if lid.startswith("urn:") and vid else None,
+        data_urls=[access] if access else [], file_size=int(round(size * 1024)) if size is not None else None,
+        archive=archive,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# the source
+# ---------------------------------------------------------------------------------------------------
+class EPNTAPSource(RecordSource):
+    """An EPN-TAP 2.0 service, harvested through TAP ``sync`` with keyset paging on ``granule_uid``.
+
+    Options
+    -------
+    schema : str
+        The service's schema: the table is ``<schema>.epn_core`` (or give ``table`` whole).
+    table : str
+        Default ``epn_core``.
+    target : str
+        ``target_name = '…'`` (None: every target).
+    instrument_host : str
+        ``instrument_host_name = '…'``.
+    where : str
+        More ADQL, ``AND``-ed with the filters.
+    maxrec : int
+        Rows per page (``MAXREC``, default 1000).
+    time_scale : str
+        Scale of ``time_min``/``time_max`` when the table has no ``time_scale`` column (default UTC).
+    """
+
+    name = "epn-tap"
+    protocol = "IVOA EPN-TAP 2.0 over TAP sync (ADQL, VOTable, keyset paging on granule_uid)"
+    description = "any EPN-TAP service (ESA PSA, VESPA): granules of <schema>.epn_core"
+    default_target: str | None = None
+    default_instrument_host: str | None = None
+
+    def __init__(self, url: str | None = None, **kw: Any) -> None:
+        super().__init__(url, **kw)
+        o = self.options
+        schema = o.get("schema")
+        self.table = o.get("table") or (f"{schema}.epn_core" if schema else "epn_core")
+        self.maxrec = int(o.get("maxrec", 1000))
+        if self.maxrec < 1:
+            raise SourceError(f"{self.name}: maxrec must be >= 1")
+        self.time_scale = o.get("time_scale", "UTC")
+
+    @property
+    def sync_url(self) -> str:
+        base = self.url.rstrip("/")
+        return base if base.endswith("/sync") else base + "/sync"
+
+    def query(self, after: str | None = None, since: _dt.datetime | None = None) -> str:
+        """The ADQL of one page."""
+        o = self.options
+        conditions = []
+        target = o.get("target", self.default_target)
+        if target:
+            conditions.append(f"target_name = {adql_string(target)}")
+        host = o.get("instrument_host", self.default_instrument_host)
+        if host:
+            conditions.append(f"instrument_host_name = {adql_string(host)}")
+        if o.get("where"):
+            conditions.append(f"({o['where']})")
+        if since is not None:
+            conditions.append(f"modification_date >= {adql_string(since.strftime('%Y-%m-%dT%H:%M:%S'))}")
+        if after is not None:
+            conditions.append(f"granule_uid > {adql_string(after)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"SELECT * FROM {self.table}{where} ORDER BY granule_uid"
+
+    def discover(self, *, since: _dt.datetime | None = None, state: dict[str, Any] | None = None
+                 ) -> Iterator[ProductRef]:
+        resume = state if state and not state.get("complete") else {}
+        after = self.options.get("after") or resume.get("after")
+        self._cursor = {"paging": "keyset granule_uid", "after": after, "pages": 0, "complete": False}
+        for _ in range(self.max_pages):
+            params = {"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": "votable", "MAXREC": self.maxrec,
+                      "QUERY": self.query(after, since)}
+            response = self.transport.get(with_query(self.sync_url, params))
+            rows, status = read_votable(response.content, self.sync_url)
+            self._cursor["pages"] += 1
+            for row in rows:
+                ref = self._ref(row)
+                if ref is not None:
+                    yield ref
+            if not rows or (len(rows) < self.maxrec and status != OVERFLOW):
+                break
+            last = text(rows[-1].get("granule_uid"))
+            if last is None or last == after:
+                raise self.malformed(self.sync_url, "keyset paging did not advance (last granule_uid "
+                                     f"{last!r}); the service ignores 'granule_uid >' or ORDER BY")
+            after = last
+            self._cursor["after"] = after
+        else:
+            raise SourceError(f"{self.name}: more than {self.max_pages} pages; raise max_pages",
+                              path=self.sync_url)
+        self._cursor["complete"] = True
+
+    def _ref(self, row: Mapping[str, Any]) -> ProductRef | None:
+        try:
+            record = granule_record(row, archive=self.name, time_scale=self.time_scale)
+        except (ValueError, TypeError) as exc:
+            self.problem(self.sync_url, f"granule {row.get('granule_uid', '?')}: {exc}")
+            return None
+        modified = utc_time(row.get("modification_date")) or utc_time(row.get("creation_date"))
+        return self.record_ref(record.uid or "", record, modified=modified)
+
+
+def with_query(url: str, params: Mapping[str, Any]) -> str:
+    """``url`` with ``params`` url-encoded into its query string."""
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
