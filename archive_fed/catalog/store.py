@@ -324,6 +324,8 @@ def open_zarr(path: str, chunks: Any = None,
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+            warnings.filterwarnings("ignore", message="Failed to open Zarr store with consolidated",
+                                    category=RuntimeWarning)
             ds = xr.open_zarr(url, chunks=chunks, consolidated=None, storage_options=options)
     except CatalogError:
         raise
