@@ -22,12 +22,10 @@ from ..labels import footprint as fp
 from ..labels.values import number, text, utc_time
 from ..record import ProductRecord
 from .base import ProductRef
-from .pds_api import RecordSource
+from .pds_api import RecordSource, level_word
 
 __all__ = ["ODESource", "ode_record", "as_list", "pds3_level"]
 
-_LEVEL_WORD = re.compile(r"LEVEL[ _-]?([0-9][0-9A-Z]*)|(?:^|[_-])(EDR|CDR|RDR|DDR|PDR|UDR|MAP)(?:$|[_-])",
-                         re.IGNORECASE)
 DATA_TYPES = {"product", "data", "primary", "image"}
 LABEL_TYPES = {"label", "pds3 label", "pds4 label"}
 
@@ -48,9 +46,7 @@ def pds3_level(slug: str | None, data_set_id: str | None, fallback: str | None =
         parts = data_set_id.split("-")
         if len(parts) >= 5 and re.fullmatch(r"[0-9](/[0-9])?", parts[3]):
             codmac = parts[3].split("/")[-1]
-        match = _LEVEL_WORD.search(data_set_id)
-        if match:
-            native = next(g for g in match.groups() if g).upper()
+        native = level_word(data_set_id)
     native = native or fallback or codmac
     level = (missions.pds4_level(slug, native) if native else None) or (
         missions.pds4_level(slug, codmac) if codmac else None)

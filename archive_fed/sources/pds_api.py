@@ -49,6 +49,24 @@ DEFAULT_SORT = ("ops:Harvest_Info.ops:harvest_date_time", "lidvid")
 
 _HOST_TYPES = {"host", "spacecraft", "lander", "rover", "facility", "telescope", "laboratory"}
 
+#: A level word inside a product type or PDS3 data set id: ``LEVEL2B0``, ``L3C``, ``EDR``, ``CDR``...
+LEVEL_WORD = re.compile(r"LEVEL[ _-]?([0-9][0-9A-Z]*)|(?:^|[_-])(L[0-9][0-9A-Z]*)(?:$|[_-])|"
+                        r"(?:^|[_-])(EDR|CDR|RDR|DDR|PDR|UDR|MAP)(?:$|[_-])", re.IGNORECASE)
+
+
+def level_word(text_: str | None) -> str | None:
+    """The level word of a product type or data set id (``LEND_RDR_DLD`` → ``RDR``), upper case."""
+    match = LEVEL_WORD.search(text_) if text_ else None
+    return next(g for g in match.groups() if g).upper() if match else None
+
+
+def level_from_lid(lid: str | None) -> str | None:
+    """PDS4 level words among a LID's bundle/collection names (``…:data_science_derived:…``)."""
+    tokens = set(re.split(r"[:._\-]+", lid.lower())) if lid else set()
+    return next((level for word, level in (("raw", "Raw"), ("calibrated", "Calibrated"),
+                                           ("derived", "Derived"), ("telemetry", "Telemetry"))
+                 if word in tokens), None)
+
 
 # ---------------------------------------------------------------------------------------------------
 # RecordSource: the shared base of sources whose discovery already gives full metadata
@@ -282,8 +300,9 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
     targets = missions.canonical_targets(target_names)
 
     level_text = props.first("pds:Primary_Result_Summary.pds:processing_level")
-    native = next(iter(props.ending(":product_level")), None) or level_text
-    level = _canonical_level(level_text) or missions.pds4_level(slug, native)
+    native = (next(iter(props.ending(":product_level")), None)
+              or next((w for w in map(level_word, props.ending(":product_type")) if w), None) or level_text)
+    level = _canonical_level(level_text) or missions.pds4_level(slug, native) or level_from_lid(lid)
 
     label = props.first("ops:Label_File_Info.ops:file_ref") or (product.get("metadata") or {}).get("label_url")
     data_urls = [url_join(base_url, ref) for ref in props.all("ops:Data_File_Info.ops:file_ref")]
