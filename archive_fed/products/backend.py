@@ -1,0 +1,279 @@
+"""The xarray backend ``engine="pds"``: PDS3/PDS4 products as lazily indexed datasets.
+
+:class:`PDSArray` is an xarray ``BackendArray`` over a :class:`~archive_fed.products.layout.Strided`
+layout: nothing is read when the dataset opens; indexing reads only the selection (a memory-map slice
+for local files, planned byte ranges over fsspec for URLs), decodes it (byte order, VAX floats, text)
+and, with ``mask_and_scale``, applies ``scale_factor``/``add_offset`` and turns special constants into
+NaN. Register it in ``pyproject.toml``::
+
+    [project.entry-points."xarray.backends"]
+    pds = "archive_fed.products.backend:PDSBackendEntrypoint"
+
+>>> import xarray as xr                                                        # doctest: +SKIP
+>>> ds = xr.open_dataset("TC1S2B0_01_06691S820E0465.lbl", engine="pds")        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+import numpy as np
+import xarray as xr
+from xarray.backends import BackendArray, BackendEntrypoint
+from xarray.core import indexing
+
+from ..errors import ProductError
+from ..labels.base import Label
+from .dtypes import decode
+from .io import ByteSource, is_remote
+from .layout import Element, ProductLayout, Strided, Variable, sanitize, unique
+
+LABEL_SUFFIXES = (".lbl", ".xml", ".2bl", ".2cl", ".01l", ".pvl")
+ATTACHED_SUFFIXES = (".img", ".dat", ".qub", ".tab", ".bin", ".raw", ".sp", ".cub")
+
+
+# ---- values -------------------------------------------------------------------------------------------
+def value_dtype(variable: Variable, mask_and_scale: bool) -> np.dtype:
+    """The dtype ``variable`` is presented with: decoded values, or floats once scaled/masked (float32
+    for integers of up to 16 bits and float32 data, float64 otherwise, as CF packing suggests)."""
+    element = variable.element
+    if element is None:
+        return np.asarray(variable.data).dtype
+    base = element.value_dtype
+    if not mask_and_scale or base.kind not in "iuf":
+        return base
+    if variable.scale_factor is None and variable.add_offset is None and (
+            not variable.mask_values or base.kind == "f"):
+        return base
+    if base.kind == "f":
+        return base
+    return np.dtype(np.float32 if base.itemsize <= 2 else np.float64)
+
+
+def unpack(values: np.ndarray, variable: Variable, out_dtype: np.dtype) -> np.ndarray:
+    """Decoded values → scaled values in ``out_dtype``, NaN where a special constant was stored."""
+    scale, add = variable.scale_factor, variable.add_offset
+    masks = [m for m in variable.mask_values if not (isinstance(m, float) and np.isnan(m))]
+    if values.dtype.kind not in "iuf" or (not masks and scale is None and add is None):
+        return values
+    mask = np.isin(values, np.asarray(masks, dtype=values.dtype)) if masks else None
+    out = values.astype(out_dtype, copy=True)
+    if scale is not None:
+        np.multiply(out, out_dtype.type(scale), out=out)
+    if add is not None:
+        np.add(out, out_dtype.type(add), out=out)
+    if mask is not None and out.dtype.kind == "f":
+        out[mask] = np.nan
+    return out
+
+
+class PDSArray(BackendArray):
+    """One variable's stored data, read and decoded on indexing (basic indexing; xarray does the rest)."""
+
+    def __init__(self, source: ByteSource, variable: Variable, mask_and_scale: bool) -> None:
+        assert isinstance(variable.data, Strided) and variable.element is not None
+        self.source = source
+        self.layout: Strided = variable.data
+        self.element: Element = variable.element
+        self.variable = variable
+        self.mask_and_scale = mask_and_scale
+        self.shape = self.layout.shape
+        self.dtype = value_dtype(variable, mask_and_scale)
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.BASIC, self._read)
+
+    def _read(self, key: tuple[Any, ...]) -> np.ndarray:
+        raw = self.source.read(self.layout, key)
+        values = decode(raw, self.element)
+        if self.mask_and_scale:
+            values = unpack(values, self.variable, self.dtype)
+        return values
+
+
+# ---- dataset assembly ---------------------------------------------------------------------------------
+def _signature(variable: Variable, dim: str) -> tuple:
+    """What a dimension must agree on to be shared: its size and the coordinates put on it."""
+    size = variable.shape[variable.dims.index(dim)]
+    coords = tuple(sorted((name, np.asarray(values).tobytes()) for name, (d, values, _) in variable.coords.items()
+                          if d == dim))
+    return size, coords
+
+
+def _allocate_dims(variables: list[Variable]) -> list[dict[str, str]]:
+    """Per variable, local dim → dataset dim: shared where size and coordinates agree, else
+    ``<dim>_<object>`` (Kaguya MI_MAP's 5×5 IMAGE and 2048×2048 altitude get distinct line/sample).
+
+    Objects named like the product's main kinds (``IMAGE``, ``TABLE``) claim the plain names first."""
+    registry: dict[str, tuple] = {}
+    order = sorted(range(len(variables)), key=lambda i: (
+        str(variables[i].attrs.get("pds_object", "")).upper() not in ("IMAGE", "TABLE", "SPECTRUM", "SERIES"), i))
+    mapping: list[dict[str, str]] = [{} for _ in variables]
+    for i in order:
+        variable = variables[i]
+        suffix = sanitize(str(variable.attrs.get("pds_object") or variable.name)).lower()
+        for dim in variable.dims:
+            signature = _signature(variable, dim)
+            candidate, n = dim, 1
+            while candidate in registry and registry[candidate] != signature:
+                n += 1
+                candidate = f"{dim}_{suffix}" if n == 2 else f"{dim}_{suffix}_{n - 1}"
+            registry[candidate] = signature
+            mapping[i][dim] = candidate
+    return mapping
+
+
+def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask_and_scale: bool = True,
+                  drop_variables: Iterable[str] | None = None) -> xr.Dataset:
+    """Lazily indexed variables (eager for text tables) + coordinates + attributes."""
+    dropped = set(drop_variables or ())
+    kept = [v for v in layout.variables if v.name not in dropped]
+    names: set[str] = set()
+    for variable in kept:
+        variable.name = unique(variable.name, names)
+    mapping = _allocate_dims(kept)
+    all_dims = {d for m in mapping for d in m.values()}
+    data_vars: dict[str, xr.Variable] = {}
+    coords: dict[str, xr.Variable] = {}
+    for variable, dims in zip(kept, mapping):
+        name = variable.name
+        if name in all_dims:
+            name = unique(f"{name}_values", names)
+        ds_dims = tuple(dims[d] for d in variable.dims)
+        attrs, encoding = _cf_attrs(variable, mask_and_scale)
+        if isinstance(variable.data, Strided):
+            data: Any = indexing.LazilyIndexedArray(
+                PDSArray(sources[variable.data.url], variable, mask_and_scale))
+        else:
+            values = np.asarray(variable.data)
+            data = unpack(values, variable, value_dtype(variable, True)) if mask_and_scale and \
+                variable.element is not None else values
+        data_vars[name] = xr.Variable(ds_dims, data, attrs, encoding=encoding)
+        for coord, (dim, values, coord_attrs) in variable.coords.items():
+            renamed = coord if dims[dim] == dim else f"{coord}_{dims[dim][len(dim) + 1:]}"
+            if renamed not in coords:
+                coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=dict(layout.attrs))
+    sources_list = list(sources.values())
+    dataset.set_close(lambda: [s.__dict__.pop("_map", None) for s in sources_list])
+    return dataset
+
+
+def _cf_attrs(variable: Variable, mask_and_scale: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Attributes, and encoding: packing info goes in ``encoding`` once applied, else in ``attrs``."""
+    attrs = dict(variable.attrs)
+    packing: dict[str, Any] = {}
+    if variable.scale_factor is not None:
+        packing["scale_factor"] = variable.scale_factor
+    if variable.add_offset is not None:
+        packing["add_offset"] = variable.add_offset
+    masks = [m for m in variable.mask_values if m is not None]
+    encoding: dict[str, Any] = {}
+    if variable.element is not None and variable.element.codec == "native":
+        encoding["dtype"] = variable.element.value_dtype
+    if not mask_and_scale:
+        attrs.update(packing)
+        if masks:
+            attrs["missing_value"] = masks[0] if len(masks) == 1 else np.asarray(masks)
+        return attrs, encoding
+    encoding.update(packing)
+    if masks and value_dtype(variable, True).kind == "f":
+        encoding["_FillValue"] = masks[0]
+        if len(masks) > 1:
+            attrs["pds_special_constants"] = np.asarray(masks)
+    return attrs, encoding
+
+
+# ---- opening ------------------------------------------------------------------------------------------
+def _label_for(target: Any) -> Label:
+    from ..labels import read_label
+    from ..record import ProductRecord
+
+    if isinstance(target, Label):
+        return target
+    if isinstance(target, ProductRecord):
+        if not target.label_url:
+            raise ProductError("the record has no label_url", path=target.uid)
+        target = target.label_url
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    if not isinstance(target, str):
+        raise TypeError(f"cannot open a product from {type(target).__name__}: give a ProductRecord, a Label, "
+                        "a path or a URL")
+    return read_label(target)
+
+
+def _dataset_attrs(label: Label) -> dict[str, Any]:
+    from ..errors import NormalizeError
+    from ..labels import normalize
+
+    attrs: dict[str, Any] = {"label_format": label.format}
+    if label.path:
+        attrs["label_url"] = label.path
+    try:
+        record = normalize(label)
+    except (NormalizeError, ValueError, TypeError, KeyError):
+        return attrs
+    for key, value in record.to_dict().items():
+        if value is None or value == [] or key in ("harvested_at", "archive"):
+            continue
+        attrs[key] = list(value) if isinstance(value, list) else value
+    return attrs
+
+
+def open_layout(target: Any) -> tuple[ProductLayout, dict[str, ByteSource]]:
+    """The decoded layout and byte sources of a product, the label read from ``target``."""
+    label = _label_for(target)
+    if label.format == "PDS4":
+        from .pds4 import layout_pds4
+
+        layout, sources = layout_pds4(label)  # type: ignore[arg-type]
+    else:
+        from .pds3 import layout_pds3
+
+        layout, sources = layout_pds3(label)  # type: ignore[arg-type]
+    layout.attrs.update(_dataset_attrs(label))
+    return layout, sources
+
+
+class PDSBackendEntrypoint(BackendEntrypoint):
+    """xarray backend for PDS3 and PDS4 products (``engine="pds"``).
+
+    ``filename_or_obj`` is a label path or URL (detached ``.lbl``/``.xml``/``.2bl``, or an ``.img``
+    with an attached PDS3 label), a parsed :class:`~archive_fed.labels.base.Label` or a
+    :class:`~archive_fed.record.ProductRecord`.
+    """
+
+    description = "PDS3 and PDS4 planetary data products (labels .lbl/.xml/.2bl, attached-label .img)"
+    url = "https://pds.nasa.gov/datastandards/documents/"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "mask_and_scale")
+
+    def open_dataset(self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None,
+                     mask_and_scale: bool = True) -> xr.Dataset:
+        layout, sources = open_layout(filename_or_obj)
+        return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        if isinstance(filename_or_obj, Label):
+            return True
+        try:
+            target = os.fspath(filename_or_obj)
+        except TypeError:
+            return False
+        if not isinstance(target, str):
+            return False
+        lower = target.split("?", 1)[0].lower()
+        if lower.endswith((".lbl", ".2bl", ".2cl")):
+            return True
+        if not lower.endswith((".xml",) + ATTACHED_SUFFIXES) or is_remote(target):
+            return False
+        try:
+            with open(target, "rb") as stream:
+                head = stream.read(2048)
+        except OSError:
+            return False
+        if lower.endswith(".xml"):
+            return b"pds.nasa.gov/pds4" in head or b"<Product_" in head
+        from ..labels.pds3 import looks_like_pds3
+
+        return looks_like_pds3(head)

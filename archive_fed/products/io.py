@@ -1,0 +1,285 @@
+"""Byte access for product data: memory maps for local files, HTTP/fsspec byte ranges for the rest.
+
+A :class:`ByteSource` answers one question: *the elements of this strided layout at this basic index*.
+:class:`LocalFile` maps the file (``numpy.memmap``) and slices a strided view, so nothing is read until
+an index is taken and then only the pages it touches. :class:`RemoteFile` plans the byte ranges an
+index needs (dense runs, nearby runs merged) and fetches them with one ``fsspec`` ``cat_ranges`` call, so
+a slice of a remote 500 MB image moves only that slice's bytes. Both count ``bytes_read``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..errors import ProductError
+from .layout import Strided
+
+#: Runs closer than this are fetched as one range (fewer HTTP requests beat a few wasted bytes).
+MERGE_GAP = 64 * 1024
+#: A selection is cut into at most this many runs before spans are read whole.
+MAX_RUNS = 4096
+
+
+def is_remote(target: str) -> bool:
+    return "://" in target and not target.startswith("file://")
+
+
+def local_path(target: str) -> str:
+    return target[len("file://"):] if target.startswith("file://") else target
+
+
+def resolve(label_url: str, name: str) -> str:
+    """A data file ``name`` (as a pointer or ``file_name`` gives it) resolved next to the label.
+
+    Local names that do not exist as written are looked up case-insensitively (archives burnt on
+    ISO 9660 CDs name files ``F.IMG`` in labels and ``f.img`` on disk, or the reverse).
+    """
+    if is_remote(name) or os.path.isabs(name):
+        return name if is_remote(name) else find_local(name)
+    if not is_remote(label_url):
+        base = os.path.dirname(os.path.abspath(local_path(label_url)))
+        return find_local(os.path.normpath(os.path.join(base, name)))
+    from ..transport import url_join
+
+    prefix, sep, tail = label_url.rpartition("::")
+    joined = url_join(tail, name)
+    return f"{prefix}{sep}{joined}" if sep else joined
+
+
+def find_local(path: str) -> str:
+    """``path`` if it exists, else the case-insensitive match of each missing component (else ``path``)."""
+    if os.path.exists(path):
+        return path
+    directory, name = os.path.split(path)
+    if directory and directory != path and not os.path.isdir(directory):
+        directory = find_local(directory)
+    try:
+        entries = os.listdir(directory or ".")
+    except OSError:
+        return path
+    lower = name.lower()
+    for entry in entries:
+        if entry.lower() == lower:
+            return os.path.join(directory, entry)
+    return path
+
+
+class ByteSource:
+    """Where one data file's bytes come from."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.bytes_read = 0
+        self._lock = threading.Lock()
+
+    def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
+        """The stored elements of ``layout`` at the basic index ``key`` (ints and slices, one per dim)."""
+        raise NotImplementedError
+
+    def read_span(self, start: int, stop: int) -> bytes:
+        """Bytes ``[start, stop)`` of the file (text tables are parsed from one span)."""
+        raise NotImplementedError
+
+    def size(self) -> int:
+        """The file's size in bytes."""
+        raise NotImplementedError
+
+    def _count(self, n: int) -> None:
+        with self._lock:
+            self.bytes_read += int(n)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        state.pop("_map", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class LocalFile(ByteSource):
+    """A local file read through a read-only memory map, created on the first read."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = local_path(url)
+        self._map: np.memmap | None = None
+
+    def size(self) -> int:
+        try:
+            return os.path.getsize(self.path)
+        except OSError as exc:
+            raise ProductError(f"cannot open data file: {exc.strerror or exc}", path=self.path) from None
+
+    def _mapped(self) -> np.ndarray:
+        mapped = self.__dict__.get("_map")
+        if mapped is None:
+            with self._lock:
+                if self.__dict__.get("_map") is None:
+                    if self.size() == 0:
+                        self._map = np.zeros(0, dtype=np.uint8)  # type: ignore[assignment]
+                    else:
+                        self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
+                mapped = self._map
+        return mapped
+
+    def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
+        mapped = self._mapped()
+        if layout.end > mapped.size:
+            raise ProductError(f"data file has {mapped.size} bytes, the label needs {layout.end}",
+                               path=self.path)
+        view = np.ndarray(layout.shape, dtype=layout.dtype, buffer=mapped, offset=layout.offset,
+                          strides=layout.strides)
+        selected = view[key]
+        self._count(selected.nbytes)
+        return selected
+
+    def read_span(self, start: int, stop: int) -> bytes:
+        try:
+            with open(self.path, "rb") as stream:
+                stream.seek(start)
+                data = stream.read(max(stop - start, 0))
+        except OSError as exc:
+            raise ProductError(f"cannot read data file: {exc.strerror or exc}", path=self.path) from None
+        self._count(len(data))
+        return data
+
+
+class RemoteFile(ByteSource):
+    """A file behind any fsspec URL (``https://``, ``simplecache::https://``, ``s3://``...), read by ranges."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._fs: Any = None
+        self._path: str | None = None
+
+    def _filesystem(self) -> tuple[Any, str]:
+        if self._fs is None:
+            import fsspec
+
+            try:
+                self._fs, self._path = fsspec.core.url_to_fs(self.url)
+            except Exception as exc:  # fsspec raises anything for unknown protocols
+                raise ProductError(f"cannot open through fsspec: {exc}", path=self.url) from None
+        assert self._path is not None
+        return self._fs, self._path
+
+    def fetch(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes of each ``(start, stop)`` range, fetched concurrently where the filesystem can."""
+        if not ranges:
+            return []
+        fs, path = self._filesystem()
+        try:
+            parts = fs.cat_ranges([path] * len(ranges), [r[0] for r in ranges], [r[1] for r in ranges])
+        except FileNotFoundError:
+            raise ProductError("no such data file", path=self.url) from None
+        except Exception as exc:
+            raise ProductError(f"cannot read byte ranges: {type(exc).__name__}: {exc}", path=self.url) from None
+        for (start, stop), part in zip(ranges, parts):
+            if isinstance(part, Exception):
+                raise ProductError(f"cannot read bytes {start}-{stop}: {part}", path=self.url)
+            if len(part) != stop - start:
+                raise ProductError(f"data file ends before byte {stop} the label needs", path=self.url)
+        self._count(sum(len(p) for p in parts))
+        return list(parts)
+
+    def read_span(self, start: int, stop: int) -> bytes:
+        return self.fetch([(start, stop)])[0] if stop > start else b""
+
+    def size(self) -> int:
+        fs, path = self._filesystem()
+        try:
+            return int(fs.size(path))
+        except FileNotFoundError:
+            raise ProductError("no such data file", path=self.url) from None
+        except Exception as exc:
+            raise ProductError(f"cannot get the size: {type(exc).__name__}: {exc}", path=self.url) from None
+
+    def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
+        return read_planned(self, layout, key)
+
+
+def open_source(url: str) -> ByteSource:
+    return RemoteFile(url) if is_remote(url) else LocalFile(url)
+
+
+# ---- range planning -----------------------------------------------------------------------------------
+def _normal_key(layout: Strided, key: tuple[Any, ...]) -> tuple[list[tuple[int, int, int]], list[int]]:
+    """Per dimension ``(start, step, count)``, and the axes indexed by an integer (dropped at the end)."""
+    dims, dropped = [], []
+    for axis, (k, n) in enumerate(zip(key + (slice(None),) * (len(layout.shape) - len(key)), layout.shape)):
+        if isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            count = len(range(start, stop, step))
+            dims.append((start, step, count))
+        else:
+            index = int(k)
+            index = index + n if index < 0 else index
+            if not 0 <= index < n:
+                raise IndexError(f"index {k} out of range for axis of size {n}")
+            dims.append((index, 1, 1))
+            dropped.append(axis)
+    return dims, dropped
+
+
+def read_planned(source: RemoteFile, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
+    """Read the selection of ``layout`` at ``key`` by fetching only the byte ranges it covers.
+
+    The selection is cut along its leading axes into *runs* until each run's byte span is dense
+    (at most twice the bytes it needs, plus a page), runs closer than :data:`MERGE_GAP` are merged into
+    one range, and all ranges are fetched in one ``cat_ranges`` call.
+    """
+    dims, dropped = _normal_key(layout, key)
+    counts = [c for _, _, c in dims]
+    final_shape = [c for axis, c in enumerate(counts) if axis not in dropped]
+    out = np.empty(counts, dtype=layout.dtype)
+    if out.size == 0:
+        return out.reshape(final_shape)
+    itemsize = layout.dtype.itemsize
+    steps = [step * stride for (_, step, _), stride in zip(dims, layout.strides)]
+
+    def span(base: int, depth: int) -> tuple[int, int]:
+        reach = [(count - 1) * step for (_, _, count), step in zip(dims[depth:], steps[depth:])]
+        return base + sum(r for r in reach if r < 0), base + sum(r for r in reach if r > 0) + itemsize
+
+    runs: list[tuple[int, tuple[int, ...], int]] = []  # (byte of the run's first element, out index, depth)
+
+    def split(base: int, prefix: tuple[int, ...], depth: int) -> None:
+        lo, hi = span(base, depth)
+        needed = itemsize * int(np.prod(counts[depth:], dtype=np.int64))
+        if depth == len(dims) or hi - lo <= 2 * needed + 4096 or len(runs) + counts[depth] > MAX_RUNS:
+            runs.append((base, prefix, depth))
+            return
+        for k in range(counts[depth]):
+            split(base + k * steps[depth], prefix + (k,), depth + 1)
+
+    split(layout.offset + sum(start * stride for (start, _, _), stride in zip(dims, layout.strides)), (), 0)
+    order = sorted(range(len(runs)), key=lambda i: span(runs[i][0], runs[i][2]))
+    merged: list[list[int]] = []
+    owner = [0] * len(runs)
+    for i in order:
+        lo, hi = span(runs[i][0], runs[i][2])
+        if merged and lo - merged[-1][1] <= MERGE_GAP:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+        owner[i] = len(merged) - 1
+    buffers = source.fetch([(lo, hi) for lo, hi in merged])
+    for i, (base, prefix, depth) in enumerate(runs):
+        raw = np.frombuffer(buffers[owner[i]], dtype=np.uint8)
+        out[prefix] = _typed_view(raw, base - merged[owner[i]][0], counts[depth:], steps[depth:], layout.dtype)
+    return out.reshape(final_shape)
+
+
+def _typed_view(raw: np.ndarray, start: int, shape: list[int], strides: list[int],
+                dtype: np.dtype) -> np.ndarray:
+    """Elements of ``dtype``, the first at byte ``start`` of ``raw``, at byte ``strides`` (any sign).
+
+    The caller guarantees every element lies inside ``raw`` (the run's span was fetched whole)."""
+    first = np.ndarray(((raw.size - start) // dtype.itemsize,), dtype=dtype, buffer=raw, offset=start)
+    return np.lib.stride_tricks.as_strided(first, shape=shape, strides=strides, writeable=False)

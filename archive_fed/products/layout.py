@@ -1,0 +1,122 @@
+"""The decoders' common output: where each variable's bytes are and how to turn them into values.
+
+A PDS3 or PDS4 decoder reads a label and returns a :class:`ProductLayout` without touching the data.
+Almost every binary PDS object is a *strided* array inside one file: an image band/line/sample cube with
+line prefixes, a binary table column repeated every record, a group field repeated inside a record. So
+one description, :class:`Strided` (file, first-element offset, shape, byte strides, stored dtype), covers
+them all; the backend turns it into a lazily indexed array over a memory map or HTTP byte ranges.
+Text tables are parsed when opened and carried as plain arrays.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import numpy as np
+
+
+class ProductWarning(UserWarning):
+    """A product was decoded despite a defect or an unusual layout (see the message)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Strided:
+    """Elements of one stored dtype at regular byte strides in one file.
+
+    ``offset`` is the byte position of element ``[0, 0, ...]``; strides are in bytes and never negative.
+    """
+
+    url: str
+    offset: int
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def end(self) -> int:
+        """One past the last byte any element occupies."""
+        if any(n == 0 for n in self.shape):
+            return self.offset
+        return self.offset + sum((n - 1) * s for n, s in zip(self.shape, self.strides)) + self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+@dataclasses.dataclass(frozen=True)
+class Element:
+    """How stored elements become values: a numpy dtype to view the bytes as, and a codec.
+
+    ``codec`` is ``"native"`` (a numpy number type, byte order in ``stored``), ``"vax_f"``, ``"vax_d"``,
+    ``"vax_g"`` (VAX floats stored as little-endian words), ``"text"`` (fixed-width bytes, stripped and
+    decoded to ``str``) or ``"bytes"`` (opaque ``uint8`` vectors).
+    """
+
+    stored: np.dtype
+    codec: str = "native"
+
+    @property
+    def value_dtype(self) -> np.dtype:
+        """The dtype of decoded (unscaled) values, in native byte order."""
+        if self.codec == "vax_f":
+            return np.dtype(np.float32)
+        if self.codec in ("vax_d", "vax_g"):
+            return np.dtype(np.float64)
+        if self.codec == "text":
+            return np.dtype(f"U{max(self.stored.itemsize, 1)}")
+        return self.stored.newbyteorder("=")
+
+
+@dataclasses.dataclass
+class Variable:
+    """One data variable to build: a name, dimension names and where its values come from.
+
+    ``data`` is a :class:`Strided` (read lazily) or an in-memory array of decoded values (text tables).
+    ``mask_values`` are stored values meaning "no valid value" (NaN after ``mask_and_scale``); ``coords``
+    maps a coordinate name to ``(dim, values, attrs)`` on one of this variable's dimensions.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    data: Strided | np.ndarray
+    element: Element | None = None
+    scale_factor: float | None = None
+    add_offset: float | None = None
+    mask_values: list[Any] = dataclasses.field(default_factory=list)
+    attrs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    coords: dict[str, tuple[str, Any, dict[str, Any]]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+
+@dataclasses.dataclass
+class ProductLayout:
+    """Everything a decoder learnt from a label: the variables and the dataset attributes."""
+
+    variables: list[Variable]
+    attrs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+_UNSAFE = re.compile(r"[^0-9A-Za-z_]+")
+
+
+def sanitize(name: str) -> str:
+    """A variable or dimension name from a label name: ``"LINE NUMBER"`` → ``"LINE_NUMBER"``."""
+    clean = _UNSAFE.sub("_", str(name).strip()).strip("_")
+    if not clean:
+        return "data"
+    return "_" + clean if clean[0].isdigit() else clean
+
+
+def unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... whichever is not in ``taken``; the result is added to it."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
