@@ -12,7 +12,7 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import ArchiveFedError
+from .errors import ArchiveFedError, SourceError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -79,12 +79,31 @@ def _print_failures(report: Any) -> None:
 def cmd_harvest(args: argparse.Namespace) -> int:
     from .harvest import harvest
 
-    report = harvest(args.source, url=args.url, catalog=args.catalog, since=args.since,
-                     workers=args.workers, report=args.report, batch_size=args.batch_size,
-                     progress=None if not args.no_progress else False)
+    client = _client(args.scheduler)
+    try:
+        report = harvest(args.source, url=args.url, catalog=args.catalog, since=args.since,
+                         workers=args.workers, report=args.report, batch_size=args.batch_size,
+                         progress=None if not args.no_progress else False, client=client)
+    finally:
+        if client is not None:
+            client.close()
     _print_failures(report)
     print(report.summary(), flush=True)
     return report.exit_code
+
+
+def _client(address: str | None) -> Any:
+    """A dask.distributed client for ``--scheduler ADDRESS`` (None without it)."""
+    if not address:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SourceError("--scheduler needs dask.distributed: pip install 'archive_fed[dask]'") from None
+    try:
+        return Client(address, timeout=30)
+    except OSError as exc:
+        raise SourceError(f"cannot reach the dask scheduler at {address}: {exc}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -160,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=8, metavar="N")
     p.add_argument("--report", metavar="FILE", help="write the JSON report here")
     p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="products per atomic commit")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run fetch + parse on a dask.distributed cluster (e.g. tcp://host:8786)")
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
     p.set_defaults(func=cmd_harvest)
 

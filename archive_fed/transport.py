@@ -496,6 +496,11 @@ class Transport:
         self.max_bytes = max_bytes
         self.allow_redirect_hosts = tuple(h.lower() for h in allow_redirect_hosts)
         self._credentials = _Credentials(credentials)
+        # what it takes to rebuild this transport in another process (dask workers): settings only
+        self._settings = dict(timeout=timeout, retries=retries, backoff=backoff, backoff_max=backoff_max,
+                              max_per_host=max_per_host, rate_per_host=rate_per_host,
+                              user_agent=user_agent, verify=verify, max_bytes=max_bytes,
+                              allow_redirect_hosts=tuple(allow_redirect_hosts), credentials=credentials)
         self._limiter = _HostLimiter(max_per_host, rate_per_host)
         self._policy = _Backoff(
             total=retries, connect=None, read=None, status=None, other=None,
@@ -513,6 +518,10 @@ class Transport:
                 f"max_per_host={self.max_per_host}, "
                 f"rate_per_host={self.rate_per_host!r}, max_bytes={self.max_bytes}, "
                 f"credentials={self._credentials!r})")
+
+    def __reduce__(self) -> tuple:
+        """Pickled as its settings: sessions, pools and locks are rebuilt where it is unpickled."""
+        return (_rebuild_transport, (self._settings,))
 
     def __enter__(self) -> Transport:
         return self
@@ -771,3 +780,7 @@ class Transport:
             raise _Transient(f"body truncated ({len(body)} of {length} bytes)",
                              error=ProtocolError("truncated body"))
         return bytes(body)
+
+
+def _rebuild_transport(settings: dict[str, Any]) -> Transport:
+    return Transport(**settings)

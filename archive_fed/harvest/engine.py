@@ -108,7 +108,7 @@ class _Progress:
             self.bar.close()
 
 
-def _process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.datetime
+def process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.datetime
              ) -> tuple[str, ProductRecord | None, Seen | None, int, Failure | None, int]:
     """Fetch and normalize one product. Returns (outcome, record, seen row, bytes, failure, attempts)."""
     attempts = 1
@@ -146,7 +146,8 @@ def _process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.datet
 
 def harvest(source: str | Source, url: str | None = None, catalog: str = "catalogs/lunar.zarr", *,
             since: Any = None, workers: int = 8, report: str | None = None, batch_size: int = 1000,
-            transport: Transport | None = None, progress: bool | None = None, **options: Any) -> HarvestReport:
+            transport: Transport | None = None, progress: bool | None = None, client: Any = None,
+            **options: Any) -> HarvestReport:
     """Harvest an archive into a catalog, incrementally.
 
     Parameters
@@ -165,7 +166,11 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     report : str, optional
         Where to write the JSON report (also kept as ``<catalog>.harvest/last-report.json``).
     batch_size : int
-        Products per atomic journal commit.
+        Products per atomic journal commit (and, with ``client``, per dask task).
+    client : dask.distributed.Client, optional
+        Fetch, parse and normalize on a dask cluster: discovery stays here, batches of products run as
+        tasks whose workers write journal parts beside the catalog (a shared filesystem), then the
+        catalog is consolidated here — same incremental, resume and no-loss guarantees.
 
     Returns
     -------
@@ -194,7 +199,13 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
         known = {**seen, **recovered_seen}
         bar = _Progress(progress, f"harvest {src.name}")
         try:
-            _run_local(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
+            if client is not None:
+                from .distributed import run_distributed
+
+                run_distributed(client, src, known, recovered_seen, state, result, since_time, workers,
+                                batch_size, bar)
+            else:
+                _run_local(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
         finally:
             bar.close()
         for problem in src.problems:
@@ -218,7 +229,6 @@ def _run_local(src: Source, known: dict[str, Seen], recovered: dict[str, Seen], 
     now = _now()
     batch_records: list[ProductRecord] = []
     batch_seen: list[Seen] = []
-    keys_this_run: set[str] = set()
     last_commit = time.monotonic()
 
     def flush() -> None:
@@ -230,15 +240,8 @@ def _run_local(src: Source, known: dict[str, Seen], recovered: dict[str, Seen], 
 
     def collect(future: Future) -> None:
         outcome, record, row, size, failure, _ = future.result()
-        result.bytes += size
-        if outcome == FAILED:
-            assert failure is not None
-            result.failures.append(failure)
-        elif outcome == UNCHANGED:
-            result.unchanged += 1
-        else:
-            result.new += outcome == NEW
-            result.updated += outcome == UPDATED
+        tally(result, outcome, size, failure)
+        if outcome in (NEW, UPDATED):
             batch_records.append(record)  # type: ignore[arg-type]
             batch_seen.append(row)  # type: ignore[arg-type]
         if len(batch_seen) >= batch_size or (batch_seen and time.monotonic() - last_commit > 10):
@@ -247,15 +250,8 @@ def _run_local(src: Source, known: dict[str, Seen], recovered: dict[str, Seen], 
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive_fed-harvest") as pool:
         pending: set[Future] = set()
-        for ref in _refs(src, since, result):
-            if ref.key in keys_this_run:
-                continue  # listed twice (index and tree, or two index rows): harvest once
-            keys_this_run.add(ref.key)
-            result.found += 1
-            if ref.key in recovered:
-                result.recovered += 1
-                continue  # harvested by the interrupted run; committed below
-            pending.add(pool.submit(_process, src, ref, known.get(ref.key), now))
+        for ref in fresh_refs(src, since, result, recovered):
+            pending.add(pool.submit(process, src, ref, known.get(ref.key), now))
             if len(pending) >= workers * 4:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -266,10 +262,34 @@ def _run_local(src: Source, known: dict[str, Seen], recovered: dict[str, Seen], 
         flush()
 
 
-def _refs(src: Source, since: _dt.datetime | None, result: HarvestReport) -> Iterator[ProductRef]:
+def tally(result: HarvestReport, outcome: str, size: int, failure: Failure | None) -> None:
+    """Count one processed product in the report."""
+    result.bytes += size
+    if outcome == FAILED:
+        assert failure is not None
+        result.failures.append(failure)
+    elif outcome == UNCHANGED:
+        result.unchanged += 1
+    else:
+        result.new += outcome == NEW
+        result.updated += outcome == UPDATED
+
+
+def fresh_refs(src: Source, since: _dt.datetime | None, result: HarvestReport, recovered: dict[str, Seen]
+               ) -> Iterator[ProductRef]:
+    """Discovered products that this run must process: each once, none older than ``since``, none
+    already harvested by an interrupted run (those are committed from its journal)."""
+    keys: set[str] = set()
     for ref in src.discover(since=since):
         if since and ref.modified and ref.modified < since:
             result.skipped += 1
+            continue
+        if ref.key in keys:
+            continue  # listed twice (index and tree, or two index rows): harvest once
+        keys.add(ref.key)
+        result.found += 1
+        if ref.key in recovered:
+            result.recovered += 1
             continue
         yield ref
 

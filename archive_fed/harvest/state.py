@@ -145,7 +145,8 @@ class HarvestState:
         table = seen_table
         for name in records_table.column_names:
             table = table.append_column(f"r_{name}", records_table.column(name))
-        name = f"part-{self._part:08d}-{os.getpid()}.parquet"
+        # unique across processes and machines writing the same journal (dask workers)
+        name = f"part-{self._part:08d}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
         _atomic_parquet(table, os.path.join(self.journal, name))
 
     def read_journal(self) -> tuple[list[ProductRecord], dict[str, Seen]]:

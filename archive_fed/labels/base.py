@@ -61,7 +61,10 @@ def with_unit(value: Any, unit_text: str) -> Any:
     unit = parse_unit(unit_text)
     if unit is None or not isinstance(value, (int, float)) or isinstance(value, bool):
         return UnitValue(value, unit_text)
-    return u.Quantity(value, unit)
+    try:
+        return u.Quantity(value, unit)
+    except (TypeError, ValueError):  # e.g. structured units such as <(m, s)>
+        return UnitValue(value, unit_text)
 
 
 class Block(Mapping):
