@@ -25,7 +25,8 @@ from archive_fed import missions  # noqa: E402
 from archive_fed.catalog import Catalog  # noqa: E402
 from archive_fed.catalog.synthetic import synthetic_records  # noqa: E402
 
-SPELLINGS = ["LRO", "Kaguya", "SELENE", "kaguya", "CE4", "Chang'E-4", "chandrayaan-1", "Clementine"]
+SPELLINGS = {"LRO": 2009, "Kaguya": 2007, "SELENE": 2007, "kaguya": 2007, "CE4": 2019, "Chang'E-4": 2019,
+             "chandrayaan-1": 2008, "Clementine": 1994}
 
 
 def dir_bytes(path: Path) -> int:
@@ -33,17 +34,20 @@ def dir_bytes(path: Path) -> int:
 
 
 def queries(n: int, seed: int = 7) -> list[dict]:
+    """Mission (in any spelling) + a window of 1-13 months within its years + a box of 20-120°."""
     rng = np.random.default_rng(seed)
+    names = list(SPELLINGS)
     out = []
     for _ in range(n):
-        start = np.datetime64("2007-01-01") + np.timedelta64(int(rng.integers(0, 12 * 365)), "D")
-        stop = start + np.timedelta64(int(rng.integers(90, 3 * 365)), "D")
+        name = names[int(rng.integers(len(names)))]
+        start = np.datetime64(f"{SPELLINGS[name]}-01-01") + np.timedelta64(int(rng.integers(0, 4 * 365)), "D")
+        stop = start + np.timedelta64(int(rng.integers(30, 400)), "D")
         lon_min = float(rng.uniform(0, 360))
         lon_max = float((lon_min + rng.uniform(20, 120)) % 360)  # some cross 0°
         lat_min = float(rng.uniform(-90, 50))
-        out.append({"mission": SPELLINGS[int(rng.integers(len(SPELLINGS)))], "start": str(start),
-                    "stop": str(stop), "bbox": (lon_min, lat_min, lon_max,
-                                                min(90.0, lat_min + float(rng.uniform(20, 90))))})
+        lat_max = min(90.0, lat_min + float(rng.uniform(20, 90)))
+        out.append({"mission": name, "start": str(start), "stop": str(stop),
+                    "bbox": (lon_min, lat_min, lon_max, lat_max)})
     return out
 
 

@@ -14,7 +14,7 @@ from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
 from . import parquet, store
 from .encoding import (CATEGORICAL, DIM, NAT, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
-                       dataset_from_columns, decode_list, empty_column, factorize, records_from_columns,
+                       dataset_from_columns, decode_list, factorize, records_from_columns,
                        text_values, vid_ranks)
 from .search import SearchIndex, TextFilter
 
@@ -141,11 +141,19 @@ class Catalog:
         return self._index
 
     def _take(self, rows: np.ndarray | slice) -> "Catalog":
+        if isinstance(rows, np.ndarray) and rows.size == len(self) and self._is_all(rows):
+            same = Catalog(self._ds, codes=self._codes, _parent=self._parent)
+            same._index = self._index  # same rows: the same search arrays
+            return same
         ds = self._ds.isel({DIM: rows})
         codes = {name: column.take(rows) for name, column in self._codes.items()}
         if isinstance(rows, slice):
             rows = np.arange(len(self))[rows]
         return Catalog(ds, codes=codes, _parent=(self._search_index(), rows))
+
+    @staticmethod
+    def _is_all(rows: np.ndarray) -> bool:
+        return bool(rows.size == 0 or (rows[0] == 0 and np.all(np.diff(rows) == 1)))
 
     def load(self) -> "Catalog":
         """Read every lazily stored column into memory (returns self)."""
@@ -383,7 +391,3 @@ def merge(*catalogs: Catalog) -> Catalog:
     """The union of catalogs, deduplicated by uid (see :meth:`Catalog.merge`)."""
     return Catalog.merge(*catalogs)
 
-
-def empty_dataset() -> xr.Dataset:
-    return dataset_from_columns({name: empty_column(kind) for name, kind in FIELDS.items()},
-                                _new_attrs())

@@ -31,7 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import CatalogError
-from ..record import FIELDS, FLOAT, INT, LIST, STR, TIME, ProductRecord
+from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord
 
 DIM = "product"
 SCHEMA_VERSION = 1
@@ -211,14 +211,6 @@ def _memoized(function: Any, values: Iterable[Any]) -> Iterator[Any]:
             yield cache[value]
         except KeyError:
             yield cache.setdefault(value, function(value))
-
-
-def empty_column(kind: str, n: int = 0) -> np.ndarray:
-    if kind in TEXT_KINDS:
-        return text_array([""] * n if kind == STR else ["[]"] * n)
-    if kind == TIME:
-        return np.full(n, NAT, dtype=np.int64).view("datetime64[ns]")
-    return np.full(n, np.nan)
 
 
 _VAR_ATTRS = {

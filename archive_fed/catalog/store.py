@@ -1,7 +1,7 @@
 """Catalog persistence: Zarr stores written atomically, and Parquet files.
 
-On-disk layout (Zarr format 3, consolidated metadata, one array per record field, chunks of
-:data:`CHUNK_ROWS` products):
+On-disk layout (Zarr format 3, consolidated metadata, one array per record field, one shard file per
+:data:`CHUNK_ROWS` products holding compressed chunks of :data:`INNER_CHUNK_ROWS`):
 
 * categorical text fields: int8/int16 codes, the distinct values in the array attribute ``categories``
   (at most :data:`MAX_CATEGORIES`; beyond that the column is stored as text); Blosc-zstd, bit-shuffled;
@@ -59,7 +59,8 @@ from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME
 from .encoding import CATEGORICAL, DIM, SCHEMA_VERSION, Codes, variable
 
-CHUNK_ROWS = 262_144
+CHUNK_ROWS = 262_144  # products per shard (one file per column)
+INNER_CHUNK_ROWS = 16_384  # products per compressed chunk inside a shard: the unit of partial reads
 MAX_CATEGORIES = 4096
 MARKER = "archive_fed.json"
 #: Use renameat2(RENAME_EXCHANGE) where available (tests switch it off to exercise the fallback).
@@ -69,7 +70,7 @@ crash_hook: Callable[[str], None] | None = None
 
 _NUMBERS = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
 _CODES = BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")
-_TEXT = ZstdCodec(level=9)
+_TEXT = ZstdCodec(level=6)
 _LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)-([0-9a-f]+)$")
 
 
@@ -83,13 +84,14 @@ def _step(name: str) -> None:
 def encode_for_disk(ds: xr.Dataset, codes: Callable[[str], Codes]) -> tuple[xr.Dataset, dict]:
     """The dataset as written (codes for categorical columns) and its xarray ``encoding``."""
     n = ds.sizes.get(DIM, 0)
-    chunks = (max(1, min(n, CHUNK_ROWS)),)
+    inner = max(1, min(n, INNER_CHUNK_ROWS))
+    shard = -(-max(1, min(n, CHUNK_ROWS)) // inner) * inner  # a whole number of inner chunks
     variables: dict[str, xr.Variable] = {}
     encoding: dict[str, dict[str, Any]] = {}
     for name, kind in FIELDS.items():
         var = ds[name].variable
         attrs = dict(var.attrs)
-        enc: dict[str, Any] = {"chunks": chunks}
+        enc: dict[str, Any] = {"chunks": (inner,), "shards": (shard,)}
         column = codes(name) if name in CATEGORICAL else None
         if column is not None and len(column.categories) <= MAX_CATEGORIES:
             attrs.update(encoding="categorical", categories=column.categories.tolist())
