@@ -142,6 +142,26 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- export -------------------------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+
+    catalog = Catalog.open(args.catalog)
+    if args.to == "stac":
+        catalog.to_stac(args.out)
+    elif args.to == "epntap":
+        fmt = args.epntap_format or ("parquet" if args.out.lower().endswith(".parquet") else "votable")
+        catalog.to_epntap(args.out, format=fmt, service_title=args.service_title)
+    elif args.to == "parquet":
+        catalog.to_parquet(args.out)
+    elif args.to == "geoparquet":
+        catalog.to_geoparquet(args.out)
+    else:
+        catalog.to_csv(args.out)
+    print(f"exported {len(catalog):,} products as {args.to} to {args.out}", flush=True)
+    return EXIT_OK
+
+
 # ---- parser -------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -186,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", parents=[common], help="list registered sources and their endpoints")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("export", parents=[common], help="export a catalog (STAC, EPN-TAP, (Geo)Parquet, CSV)")
+    p.add_argument("--catalog", required=True, metavar="DIR")
+    p.add_argument("--to", required=True, choices=("stac", "epntap", "parquet", "geoparquet", "csv"))
+    p.add_argument("out", metavar="OUT", help="output folder (stac) or file")
+    p.add_argument("--epntap-format", choices=("votable", "parquet"),
+                   help="EPN-TAP table format (default: parquet for a .parquet OUT, else votable)")
+    p.add_argument("--service-title", default="archive_fed", metavar="NAME",
+                   help="EPN-TAP service_title (the TAP schema name)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", parents=[common],
                        help="harvest the embedded sample archive into catalogs/demo.zarr and search it")

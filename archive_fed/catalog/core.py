@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -29,6 +30,22 @@ def _now() -> str:
 def _new_attrs() -> dict[str, Any]:
     now = _now()
     return {"schema_version": SCHEMA_VERSION, "created": now, "updated": now, "state": "{}"}
+
+
+@dataclass
+class StoreSource:
+    """The store a lazily opened catalog reads from, and the generation it opened (shared by the
+    catalogs selected from it)."""
+
+    path: str
+    storage_options: dict | None
+    token: str | None
+
+    def check(self) -> None:
+        if self.token is not None and store.read_token(self.path, self.storage_options) != self.token:
+            raise CatalogError("the catalog store was replaced since this catalog was opened; "
+                               "open it again (or .load() a catalog before saving over its store)",
+                               path=self.path)
 
 
 def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray) -> np.ndarray:
@@ -68,7 +85,8 @@ class Catalog:
     """
 
     def __init__(self, dataset: xr.Dataset, *, codes: Mapping[str, Codes] | None = None,
-                 _parent: tuple[SearchIndex, np.ndarray] | None = None) -> None:
+                 _parent: tuple[SearchIndex, np.ndarray] | None = None,
+                 _source: StoreSource | None = None, _whole_source: bool = False) -> None:
         missing = [name for name in FIELDS if name not in dataset.variables]
         if missing:
             raise CatalogError(f"a catalog dataset needs every record field; missing {missing}")
@@ -79,6 +97,8 @@ class Catalog:
         self._codes: dict[str, Codes] = dict(codes or {})
         self._parent = _parent
         self._index: SearchIndex | None = None
+        self._source = _source  # lazily read store, if any
+        self._whole_source = _whole_source  # every row of that store, unchanged
 
     # --- constructors and storage ------------------------------------------------------------------
     @classmethod
@@ -108,12 +128,21 @@ class Catalog:
         """
         if str(path).endswith(".parquet"):
             return cls.read_parquet(path, storage_options=storage_options)
-        ds, codes = store.open_zarr(str(path), chunks=chunks, storage_options=storage_options)
-        return cls(ds, codes=codes)
+        ds, codes, token = store.open_zarr(str(path), chunks=chunks, storage_options=storage_options)
+        return cls(ds, codes=codes, _source=StoreSource(str(path), storage_options, token),
+                   _whole_source=True)
 
     def save(self, path: str, storage_options: dict | None = None) -> None:
-        """Write the catalog to a Zarr store, atomically (see :mod:`archive_fed.catalog.store`)."""
-        store.write_zarr(self._ds, self._codes_of, str(path), storage_options)
+        """Write the catalog to a Zarr store, atomically (see :mod:`archive_fed.catalog.store`).
+
+        Saving over the store this catalog was opened from is fine; other catalogs still reading
+        lazily from a replaced store raise :class:`CatalogError` rather than mix generations.
+        """
+        if self._source is not None:
+            self._source.check()
+        token = store.write_zarr(self._ds, self._codes_of, str(path), storage_options)
+        if self._source is not None and self._whole_source and _same_store(self._source.path, str(path)):
+            self._source.token = token  # the new store holds exactly what this catalog reads
 
     @classmethod
     def read_parquet(cls, path: str, storage_options: dict | None = None) -> "Catalog":
@@ -128,6 +157,8 @@ class Catalog:
 
     # --- columns -----------------------------------------------------------------------------------
     def _column(self, name: str) -> np.ndarray:
+        if self._source is not None:
+            self._source.check()
         return np.asarray(self._ds[name].values)
 
     def _codes_of(self, name: str) -> Codes:
@@ -142,14 +173,15 @@ class Catalog:
 
     def _take(self, rows: np.ndarray | slice) -> "Catalog":
         if isinstance(rows, np.ndarray) and rows.size == len(self) and self._is_all(rows):
-            same = Catalog(self._ds, codes=self._codes, _parent=self._parent)
+            same = Catalog(self._ds, codes=self._codes, _parent=self._parent, _source=self._source,
+                           _whole_source=self._whole_source)
             same._index = self._index  # same rows: the same search arrays
             return same
         ds = self._ds.isel({DIM: rows})
         codes = {name: column.take(rows) for name, column in self._codes.items()}
         if isinstance(rows, slice):
             rows = np.arange(len(self))[rows]
-        return Catalog(ds, codes=codes, _parent=(self._search_index(), rows))
+        return Catalog(ds, codes=codes, _parent=(self._search_index(), rows), _source=self._source)
 
     @staticmethod
     def _is_all(rows: np.ndarray) -> bool:
@@ -157,7 +189,10 @@ class Catalog:
 
     def load(self) -> "Catalog":
         """Read every lazily stored column into memory (returns self)."""
+        if self._source is not None:
+            self._source.check()
         self._ds.load()
+        self._source = None
         return self
 
     # --- records -----------------------------------------------------------------------------------
@@ -167,6 +202,8 @@ class Catalog:
     def records(self) -> Iterator[ProductRecord]:
         """Every record, in catalog order (decoded a stored chunk at a time)."""
         for begin in range(0, len(self), BATCH_ROWS):
+            if self._source is not None:
+                self._source.check()
             batch = self._ds.isel({DIM: slice(begin, begin + BATCH_ROWS)})
             yield from records_from_columns({name: batch[name].values for name in FIELDS})
 
@@ -178,6 +215,8 @@ class Catalog:
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"product {i} out of range for a catalog of {n}")
+        if self._source is not None:
+            self._source.check()
         row = self._ds.isel({DIM: slice(i % n, i % n + 1)})
         return next(records_from_columns({name: row[name].values for name in FIELDS}))
 
@@ -286,7 +325,8 @@ class Catalog:
         if len(parts) == 1:
             ds = parts[0]._ds.copy(deep=False)
             ds.attrs = {**parts[0]._ds.attrs, **attrs}
-            return cls(ds, codes=parts[0]._codes)
+            return cls(ds, codes=parts[0]._codes, _source=parts[0]._source,
+                       _whole_source=parts[0]._whole_source)
         codes = {name: concat_codes([c._codes_of(name) for c in parts]) for name in CATEGORICAL}
         columns: dict[str, np.ndarray] = {}
         for name, kind in FIELDS.items():
@@ -386,8 +426,34 @@ class Catalog:
                        f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in rows)
         return f"<table><caption>archive_fed Catalog</caption>{body}</table>"
 
+    # --- exports (issue 7): thin delegates to archive_fed.catalog.export -----------------------------
+    def to_stac(self, out: str, **options: Any) -> Any:
+        """Write a self-contained STAC catalog under ``out``: :func:`archive_fed.catalog.export.to_stac`."""
+        from .export import to_stac
+        return to_stac(self, out, **options)
+
+    def to_epntap(self, out: str, format: str = "votable", **options: Any) -> None:
+        """Write an EPN-TAP 2.0 ``epn_core`` table: :func:`archive_fed.catalog.export.to_epntap`."""
+        from .export import to_epntap
+        return to_epntap(self, out, format=format, **options)
+
+    def to_geoparquet(self, out: str, **options: Any) -> None:
+        """Write GeoParquet (WKB footprints): :func:`archive_fed.catalog.export.to_geoparquet`."""
+        from .export import to_geoparquet
+        return to_geoparquet(self, out, **options)
+
+    def to_csv(self, out: str, **options: Any) -> None:
+        """Write CSV (record fields + WKT footprint): :func:`archive_fed.catalog.export.to_csv`."""
+        from .export import to_csv
+        return to_csv(self, out, **options)
+
 
 def merge(*catalogs: Catalog) -> Catalog:
     """The union of catalogs, deduplicated by uid (see :meth:`Catalog.merge`)."""
     return Catalog.merge(*catalogs)
 
+
+def _same_store(a: str, b: str) -> bool:
+    from fsspec.core import url_to_fs
+    (fs_a, root_a), (fs_b, root_b) = url_to_fs(a), url_to_fs(b)
+    return type(fs_a) is type(fs_b) and root_a.rstrip("/") == root_b.rstrip("/")

@@ -137,28 +137,31 @@ def _access_format(label_format: str | None) -> str:
     return "application/x-pds4" if label_format == "PDS4" else "application/x-pds"
 
 
+def _text(values: Any) -> np.ndarray:
+    return np.array(list(values), dtype=object)
+
+
 def epntap_columns(catalog: "Catalog", service_title: str = "archive_fed") -> dict[str, np.ndarray]:
     """The ``epn_core`` columns of ``catalog`` as numpy arrays (object arrays for text, None = null;
     NaN for missing floats; ``access_estsize``/``processing_level`` as float with NaN for null)."""
     df = catalog.to_pandas()
     n = len(df)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-    text = lambda values: np.array(list(values), dtype=object)  # noqa: E731
     out: dict[str, np.ndarray] = {}
-    out["granule_uid"] = text(df["uid"].tolist())
-    out["granule_gid"] = text(
+    out["granule_uid"] = _text(df["uid"].tolist())
+    out["granule_gid"] = _text(
         "-".join(p for p in (str(m or "unknown"), str(i or "unknown").lower(),
                              str(lv or "unknown").lower().replace(" ", "_")) if p)
         for m, i, lv in zip(df["mission"].tolist(), df["instrument"].tolist(),
                             df["processing_level"].tolist()))
-    out["obs_id"] = text(p if isinstance(p, str) else u for p, u in zip(df["product_id"], df["uid"]))
+    out["obs_id"] = _text(p if isinstance(p, str) else u for p, u in zip(df["product_id"], df["uid"]))
     kinds = [vocab.dataproduct_type(i if isinstance(i, str) else None, p if isinstance(p, str) else None)
              for i, p in zip(df["instrument"].tolist(), df["product_id"].tolist())]
-    out["dataproduct_type"] = text(kinds)
+    out["dataproduct_type"] = _text(kinds)
     ordered = [([t] if isinstance(t, str) else []) + [x for x in ts if x != t]
                for t, ts in zip(df["target"].tolist(), df["targets"].tolist())]
-    out["target_name"] = text(_hash_list(ts) for ts in ordered)
-    out["target_class"] = text(_hash_list([vocab.target_class(t) for t in ts]) for ts in ordered)
+    out["target_name"] = _text(_hash_list(ts) for ts in ordered)
+    out["target_class"] = _text(_hash_list([vocab.target_class(t) for t in ts]) for ts in ordered)
     start, stop = _julian_days(df["start_time"]), _julian_days(df["stop_time"])
     out["time_min"] = np.where(np.isnan(start), stop, np.fmin(start, stop))
     out["time_max"] = np.where(np.isnan(stop), start, np.fmax(start, stop))
@@ -168,30 +171,30 @@ def epntap_columns(catalog: "Catalog", service_title: str = "archive_fed") -> di
     out["c1min"], out["c1max"] = np.where(has_box, lon_min, np.nan), np.where(has_box, lon_max, np.nan)
     out["c2min"] = np.where(has_box, np.fmin(lat_min, lat_max), np.nan)
     out["c2max"] = np.where(has_box, np.fmax(lat_min, lat_max), np.nan)
-    out["s_region"] = text(stcs_region(*box) if ok else None
+    out["s_region"] = _text(stcs_region(*box) if ok else None
                            for ok, box in zip(has_box, zip(lon_min, lon_max, lat_min, lat_max)))
-    out["spatial_frame_type"] = text("body" if ok else "none" for ok in has_box)
-    out["instrument_host_name"] = text(h if isinstance(h, str) else m
+    out["spatial_frame_type"] = _text("body" if ok else "none" for ok in has_box)
+    out["instrument_host_name"] = _text(h if isinstance(h, str) else m
                                        for h, m in zip(df["instrument_host"], df["mission"]))
-    out["instrument_name"] = text(df["instrument"].tolist())
-    out["measurement_type"] = text(
+    out["instrument_name"] = _text(df["instrument"].tolist())
+    out["measurement_type"] = _text(
         (vocab.MEASUREMENT_TYPES.get(k or "") + (";stat.uncalib" if lv in ("Raw", "Telemetry") else ""))
         if vocab.MEASUREMENT_TYPES.get(k or "") else None
         for k, lv in zip(kinds, df["processing_level"].tolist()))
     out["processing_level"] = np.array([vocab.codmac_level(lv) if isinstance(lv, str) else None
                                         for lv in df["processing_level"].tolist()], dtype=float)
-    created = text(_timestamp(t, now) for t in df["harvested_at"])
+    created = _text(_timestamp(t, now) for t in df["harvested_at"])
     out["creation_date"] = out["modification_date"] = out["release_date"] = created
-    out["service_title"] = text([service_title] * n)
+    out["service_title"] = _text([service_title] * n)
     urls = [u[0] if len(u) else None for u in df["data_urls"]]
-    out["access_url"] = text(urls)
-    out["access_format"] = text(_access_format(f) if u else None for u, f in zip(urls, df["label_format"]))
+    out["access_url"] = _text(urls)
+    out["access_format"] = _text(_access_format(f) if u else None for u, f in zip(urls, df["label_format"]))
     sizes = df["file_size"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     out["access_estsize"] = np.where(np.isnan(sizes), np.nan, np.ceil(sizes / 1024.0))
-    out["access_md5"] = text(m if isinstance(m, str) and f == "PDS4" else None
+    out["access_md5"] = _text(m if isinstance(m, str) and f == "PDS4" else None
                              for m, f in zip(df["md5"], df["label_format"]))
-    out["file_name"] = text(vocab.file_name(u) if u else None for u in urls)
-    out["time_scale"] = text(["UTC"] * n)
+    out["file_name"] = _text(vocab.file_name(u) if u else None for u in urls)
+    out["time_scale"] = _text(["UTC"] * n)
     for column in COLUMNS:  # everything the record does not know is null
         if column.name not in out:
             out[column.name] = (np.full(n, np.nan) if column.type in ("Float", "Double", "Integer")
@@ -207,7 +210,8 @@ def _votable(columns: dict[str, np.ndarray], service_title: str) -> Any:
     resource = Resource(type="results")
     votable.resources.append(resource)
     resource.time_systems.append(TimeSys(ID="epn_time", timeorigin="JD-origin", timescale="UTC",
-                                         refposition="UNKNOWN"))
+                                         refposition="UNKNOWN",
+                                         config={"version": "1.4", "version_1_4_or_later": True}))
     resource.infos.append(Info(name="QUERY_STATUS", value="OK"))
     resource.infos.append(Info(name="service_title", value=service_title))
     table = TableElement(votable, name="epn_core")
@@ -257,7 +261,8 @@ def _arrow_table(columns: dict[str, np.ndarray], service_title: str) -> Any:
         elif column.type in ("Double", "Float", "Integer"):
             missing = np.isnan(values)
             raw = np.where(missing, 0, values)
-            array = pa.array(raw.astype(np.int32) if column.type == "Integer" else raw, mask=missing).cast(kind)
+            raw = raw.astype(np.int32) if column.type == "Integer" else raw
+            array = pa.array(raw, mask=missing).cast(kind)
         else:
             array = pa.array(list(values), type=kind)
         meta = {"ucd": column.ucd or "", "unit": column.unit or "", "description": column.description,
@@ -293,7 +298,8 @@ def to_epntap(catalog: "Catalog", out: str | os.PathLike, format: str = "votable
     if format not in FORMATS:
         raise CatalogError(f"unknown EPN-TAP format {format!r}; choose one of {', '.join(FORMATS)}")
     if not service_title or any(c in service_title for c in "#'\" "):
-        raise CatalogError(f"service_title must be a short name without '#', quotes or spaces: {service_title!r}")
+        raise CatalogError("service_title must be a short name without '#', quotes or spaces: "
+                           f"{service_title!r}")
     columns = epntap_columns(catalog, service_title)
     path = os.fspath(out)
     try:

@@ -41,7 +41,7 @@ def _pystac() -> Any:
     try:
         import pystac
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise CatalogError("STAC export needs pystac: pip install 'archive_fed[notebooks]' (or pystac)") from exc
+        raise CatalogError("STAC export needs pystac: pip install pystac") from exc
     return pystac
 
 
