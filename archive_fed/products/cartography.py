@@ -47,19 +47,19 @@ def projection_type(projection: Any) -> str:
 
 
 def _per_degree(projection: Any) -> tuple[float, float] | None:
-    """(lines per degree of latitude, samples per degree of longitude)."""
-    kind = projection_type(projection)
+    """(lines per degree of latitude, samples per degree of longitude): ``MAP_RESOLUTION`` where given
+    (exact; ``MAP_SCALE`` is usually rounded), else ``MAP_SCALE`` and ``A_AXIS_RADIUS``. Equirectangular
+    maps centred off the equator shrink longitude spacing by cos(CENTER_LATITUDE)."""
     center_lat = _number(projection.get("CENTER_LATITUDE")) or 0.0
-    scale_km = _number(projection.get("MAP_SCALE"), "km / pix")
-    radius = _number(projection.get("A_AXIS_RADIUS"), "km")
-    if scale_km and radius:
-        lines = 2 * math.pi * radius / 360.0 / scale_km
-    else:
-        lines = _number(projection.get("MAP_RESOLUTION"))
+    lines = _number(projection.get("MAP_RESOLUTION"))
     if not lines:
-        return None
+        scale_km = _number(projection.get("MAP_SCALE"), "km / pix")
+        radius = _number(projection.get("A_AXIS_RADIUS"), "km")
+        if not (scale_km and radius):
+            return None
+        lines = 2 * math.pi * radius / 360.0 / scale_km
     samples = lines
-    if kind == "EQUIRECTANGULAR" and center_lat and scale_km and radius:
+    if projection_type(projection) == "EQUIRECTANGULAR" and center_lat:
         samples = lines * math.cos(math.radians(center_lat))
     return lines, samples
 

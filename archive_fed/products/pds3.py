@@ -141,8 +141,7 @@ def _value(value: Any) -> Any:
 
 
 def _mask_values(block: Block, element: Element) -> list[Any]:
-    """Stored values the object declares invalid (lists as in Kaguya labels; radix integers given for
-    a float type are bit patterns, as ISIS writes ``CORE_NULL = 16#FF7FFFFB#``)."""
+    """Stored values the object declares invalid (lists as in Kaguya labels included)."""
     values: list[Any] = []
     for key, raw in block.items_:
         if isinstance(raw, Block) or not _MASK_KEY.match(key.upper()):
@@ -151,18 +150,23 @@ def _mask_values(block: Block, element: Element) -> list[Any]:
             item = _value(item)
             if isinstance(item, bool) or not isinstance(item, (int, float)):
                 continue
-            values.append(_bit_pattern(item, element))
+            values.append(_as_stored(item, element))
     return [v for v in dict.fromkeys(values) if v is not None]
 
 
-def _bit_pattern(item: Any, element: Element) -> Any:
+def _as_stored(item: Any, element: Element) -> Any:
+    """A constant in the value domain of ``element``; None when it cannot occur there.
+
+    An integer given for a float type beyond the range floats hold exactly, whose bits read as a float
+    are huge or NaN, is a bit pattern: ISIS writes ``CORE_NULL = 16#FF7FFFFB#`` (-3.4028227e38)."""
     value_dtype = element.value_dtype
-    if value_dtype.kind == "f" and isinstance(item, int) and type(item) is not int:  # radix integer
-        size = element.stored.itemsize
-        try:
-            return np.array([item], dtype=f"u{size}").view(f"f{size}")[0].item()
-        except (OverflowError, TypeError):
-            return None
+    if value_dtype.kind == "f" and isinstance(item, int):
+        size = value_dtype.itemsize
+        if 2 ** (24 if size == 4 else 53) < item < 2 ** (8 * size):
+            pattern = float(np.array([item], dtype=f"u{size}").view(f"f{size}")[0])
+            if not np.isfinite(pattern) or abs(pattern) > 1e30:
+                return pattern
+        return float(item)
     if value_dtype.kind in "iu":
         if isinstance(item, float) and not item.is_integer():
             return None
