@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from fsspec.core import url_to_fs
 
 from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
@@ -454,6 +455,5 @@ def merge(*catalogs: Catalog) -> Catalog:
 
 
 def _same_store(a: str, b: str) -> bool:
-    from fsspec.core import url_to_fs
     (fs_a, root_a), (fs_b, root_b) = url_to_fs(a), url_to_fs(b)
     return type(fs_a) is type(fs_b) and root_a.rstrip("/") == root_b.rstrip("/")

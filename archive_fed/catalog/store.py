@@ -31,8 +31,10 @@ content replaced by a copy of the temporary, the marker written, and the tempora
 that finds ``<root>`` without marker opens the newest complete temporary instead, so it still sees a
 complete catalog; the next save cleans up. One writer at a time per remote store.
 
-A catalog opened lazily reads its text columns from the store when needed: replacing the store under
-it (another save to the same path) makes those later reads see the new store or fail.
+A catalog opened lazily reads its text columns from the store when needed. Each save writes a new
+generation token into the marker; before reading, a lazily opened catalog checks that the token is still
+the one it opened, and raises :class:`~archive_fed.errors.CatalogError` if the store was replaced
+(saving a catalog over the store it was opened from, unchanged, keeps it valid).
 """
 from __future__ import annotations
 
@@ -224,7 +226,7 @@ def _to_zarr(ds: xr.Dataset, encoding: dict, url: str, storage_options: dict | N
                    storage_options=storage_options)
 
 
-def _save_local(ds: xr.Dataset, encoding: dict, root: str) -> None:
+def _save_local(ds: xr.Dataset, encoding: dict, root: str) -> str:
     root = os.path.abspath(root)
     os.makedirs(os.path.dirname(root), exist_ok=True)
     recover_local(root, wait=0)
@@ -238,11 +240,11 @@ def _save_local(ds: xr.Dataset, encoding: dict, root: str) -> None:
         if not os.path.lexists(root):
             os.rename(tmp, root)
             _step("renamed")
-            return
+            return token
         if _exchange(tmp, root):
             _step("exchanged")
             shutil.rmtree(tmp)  # now the old store
-            return
+            return token
         os.rename(root, old)
         _step("moved-aside")
         try:
@@ -252,6 +254,7 @@ def _save_local(ds: xr.Dataset, encoding: dict, root: str) -> None:
             raise
         _step("moved-in")
         shutil.rmtree(old)
+        return token
     except BaseException:  # an error or KeyboardInterrupt: leave the old catalog (or the new) in place
         try:
             if os.path.lexists(old) and not os.path.lexists(root):
@@ -279,7 +282,7 @@ def _remote_read_path(fs: Any, root: str) -> str:
 
 
 def _save_remote(ds: xr.Dataset, encoding: dict, fs: Any, root: str,
-                 storage_options: dict | None) -> None:
+                 storage_options: dict | None) -> str:
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = f"{root}.tmp-{token}"
     _to_zarr(ds, encoding, fs.unstrip_protocol(tmp), storage_options)
@@ -293,36 +296,58 @@ def _save_remote(ds: xr.Dataset, encoding: dict, fs: Any, root: str,
     fs.pipe_file(f"{root}/{MARKER}", marker)
     for path in fs.glob(f"{root}.tmp-*"):
         fs.rm(path, recursive=True)
+    return token
 
 
 # --- public entry points ---------------------------------------------------------------------------
 
 def write_zarr(ds: xr.Dataset, codes: Callable[[str], Codes], path: str,
-               storage_options: dict | None = None) -> None:
-    """Write a catalog dataset to a Zarr store at ``path`` (local path or fsspec URL), atomically."""
+               storage_options: dict | None = None) -> str:
+    """Write a catalog dataset to a Zarr store at ``path`` (local path or fsspec URL), atomically.
+
+    Returns the token of the new store generation (see :func:`read_token`).
+    """
     disk, encoding = encode_for_disk(ds, codes)
     fs, root = url_to_fs(str(path), **(storage_options or {}))
     root = root.rstrip("/")
     try:
         if isinstance(fs, LocalFileSystem):
-            _save_local(disk, encoding, root)
-        else:
-            _save_remote(disk, encoding, fs, root, storage_options)
+            return _save_local(disk, encoding, root)
+        return _save_remote(disk, encoding, fs, root, storage_options)
     except OSError as exc:
         raise CatalogError(f"cannot write catalog: {exc}", path=str(path)) from exc
 
 
-def open_zarr(path: str, chunks: Any = None,
-              storage_options: dict | None = None) -> tuple[xr.Dataset, dict[str, Codes]]:
-    """Open a catalog store lazily (recovering from an interrupted save) and decode its categories."""
+def _token_at(fs: Any, root: str) -> str | None:
+    try:
+        return json.loads(fs.cat_file(f"{root}/{MARKER}")).get("token")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def read_token(path: str, storage_options: dict | None = None) -> str | None:
+    """The generation token of the store at ``path``: each save writes a new one (None if absent)."""
+    fs, root = url_to_fs(str(path), **(storage_options or {}))
+    return _token_at(fs, root.rstrip("/"))
+
+
+def open_zarr(path: str, chunks: Any = None, storage_options: dict | None = None
+              ) -> tuple[xr.Dataset, dict[str, Codes], str | None]:
+    """Open a catalog store lazily (recovering from an interrupted save) and decode its categories.
+
+    Returns the dataset, the categorical codes and the generation token of the store read.
+    """
     fs, root = url_to_fs(str(path), **(storage_options or {}))
     root = root.rstrip("/")
     if isinstance(fs, LocalFileSystem):
-        url, options = recover_local(root), None
+        where, options = recover_local(root), None
+        url = where
     else:
-        url, options = fs.unstrip_protocol(_remote_read_path(fs, root)), storage_options
-    if not fs.exists(url):
+        where, options = _remote_read_path(fs, root), storage_options
+        url = fs.unstrip_protocol(where)
+    if not fs.exists(where):
         raise CatalogError("no catalog here", path=str(path))
+    token = _token_at(fs, where)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
@@ -333,4 +358,4 @@ def open_zarr(path: str, chunks: Any = None,
         raise
     except Exception as exc:  # zarr/xarray raise many types for unreadable stores
         raise CatalogError(f"cannot open catalog: {type(exc).__name__}: {exc}", path=str(path)) from exc
-    return decode_from_disk(ds, str(path))
+    return (*decode_from_disk(ds, str(path)), token)

@@ -72,6 +72,26 @@ def test_zarr_layout_is_compact(tmp_path, records):
     assert group.attrs["schema_version"] == 1
 
 
+def test_lazy_catalog_refuses_a_replaced_store(tmp_path, records):
+    path = str(tmp_path / "c.zarr")
+    Catalog.from_records(records).save(path)
+    lazy = Catalog.open(path)
+    hits = lazy.search(mission="kaguya")
+    lazy.set_state("s", {"n": 1})
+    lazy.save(path)  # itself, unchanged rows: it and its results stay valid
+    assert list(lazy.records()) == records and len(list(hits.records())) == len(hits) > 0
+    bigger = lazy.upsert(records[:1] + synthetic_records(5, seed=99))
+    bigger.save(path)  # a different catalog over the store the lazy one reads
+    for read in (lambda: list(lazy.records()), lambda: list(hits.records()), lambda: lazy.record(0),
+                 lambda: lazy.to_pandas()):
+        with pytest.raises(CatalogError, match="replaced"):
+            read()
+    assert len(Catalog.open(path)) == len(records) + 5
+    loaded = Catalog.open(path).load()
+    Catalog.from_records(records[:3]).save(path)
+    assert len(list(loaded.records())) == len(records) + 5  # in memory: unaffected
+
+
 def test_memory_fsspec_round_trip(records):
     url = f"memory://catalogs-{uuid.uuid4().hex}/x.zarr"
     cat = Catalog.from_records(records)
