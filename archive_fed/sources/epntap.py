@@ -105,7 +105,10 @@ def adql_string(value: str) -> str:
 
 
 def julian_to_utc(jd: Any, scale: str = "UTC") -> _dt.datetime | None:
-    """A Julian day in ``scale`` (UTC, TT, TDB, TAI…) as an aware UTC datetime; None when missing."""
+    """A Julian day in ``scale`` (UTC, TT, TDB, TAI…) as an aware UTC datetime; None when missing.
+
+    Rounded to the millisecond: one double holds a Julian day to about 40 µs, so finer digits are noise
+    (``2005-01-10T07:00:00`` must not come back as ``06:59:59.999987``)."""
     value = number(jd)
     if value is None:
         return None
@@ -115,6 +118,8 @@ def julian_to_utc(jd: Any, scale: str = "UTC") -> _dt.datetime | None:
         moment = Time(value, format="jd", scale=scale.strip().lower() or "utc").utc.to_datetime()
     except (ValueError, TypeError) as exc:
         raise ValueError(f"Julian day {value!r} in scale {scale!r}: {exc}") from None
+    millis = round(moment.microsecond / 1000.0)
+    moment = moment.replace(microsecond=0) + _dt.timedelta(milliseconds=millis)
     return moment.replace(tzinfo=_dt.timezone.utc)
 
 

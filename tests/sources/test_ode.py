@@ -1,0 +1,87 @@
+"""``ode`` against a loopback ODE REST service whose products follow the corpus LROC PDS3 labels."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytest
+
+import archive_fed as af
+from archive_fed import sources
+from archive_fed.sources.ode import ode_record
+from tests.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests, fast_transport
+from tests.sources.fixtures import ODEService, ode_products
+
+pytestmark = pytest.mark.usefixtures("corpus")
+
+
+def uid(product: dict[str, Any]) -> str:
+    return f"{product['Data_Set_Id']}/{product.get('pdsid')}"
+
+
+class TestODE(SourceConformanceTests):
+    source = "ode"
+
+    @contextmanager
+    def serve(self, tmp_path: Any, n: int, *, fail_pages: tuple[int, ...] = (),
+              malformed_pages: tuple[int, ...] = (), products: list | None = None) -> Iterator[Served]:
+        products = ode_products(n) if products is None else products
+        service = ODEService(products, fail_pages=fail_pages, malformed_pages=malformed_pages)
+        with ArchiveServer(routes=service.routes()) as server:
+            yield Served(server.url + "/live2/", [uid(p) for p in products], server, service,
+                         {"limit": self.page_size})
+
+    def test_records_follow_pds3_identity(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 5) as served:
+            self.harvest(served, tmp_path / "cat.zarr")
+            query = served.service.queries[0]
+        assert (query["query"], query["target"], query["results"], query["output"]) == (
+            "product", "moon", "fmp", "JSON")
+        records = {r.uid: r for r in af.Catalog.open(str(tmp_path / "cat.zarr")).records()}
+        edr = records[uid(ode_products(1)[0])]
+        assert edr.uid == "LRO-L-LROC-2-EDR-V1.0/M103590000LE" and edr.label_format == "PDS3"
+        assert (edr.mission, edr.agency, edr.instrument, edr.instrument_host) == ("lro", "NASA", "LROC", "LRO")
+        assert (edr.processing_level, edr.processing_level_native, edr.target) == ("Raw", "EDR", "Moon")
+        assert (edr.lon_min, edr.lon_max, edr.lat_min, edr.lat_max) == (0.0, 0.4, -60.0, -55.0)
+        assert edr.data_urls == [edr.label_url[:-4] + ".IMG"]          # the browse image is not data
+        assert edr.file_size == 258269 * 1024
+
+    def test_a_single_product_comes_as_an_object(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 1) as served:
+            refs = list(sources.create("ode", served.url, transport=fast_transport()).discover())
+        assert [r.key for r in refs] == served.uids
+
+    def test_filters_become_ode_parameters(self, tmp_path: Any) -> None:
+        products = ode_products(8)
+        with self.serve(tmp_path, 0, products=products) as served:
+            source = sources.create("ode", served.url, transport=fast_transport(), ihid="LRO", iid="LROC",
+                                    pt="EDRNAC4", bbox=(0, -60, 30, -40), start="2009-08-01", stop="2009-09-01")
+            refs = list(source.discover())
+            query = served.service.queries[0]
+        assert {k: query[k] for k in ("ihid", "iid", "pt", "westernlon", "minlat", "easternlon", "maxlat",
+                                      "minobtime", "maxobtime")} == {
+            "ihid": "LRO", "iid": "LROC", "pt": "EDRNAC4", "westernlon": "0.0", "minlat": "-60.0",
+            "easternlon": "30.0", "maxlat": "-40.0", "minobtime": "2009-08-01T00:00:00",
+            "maxobtime": "2009-09-01T00:00:00"}
+        inside = [uid(p) for p in products if float(p["Westernmost_longitude"]) <= 30
+                  and float(p["Maximum_latitude"]) >= -60 and float(p["Minimum_latitude"]) <= -40]
+        assert [r.key for r in refs] == inside and len(inside) >= 2
+
+    def test_status_error_names_the_reason(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 3, malformed_pages=(1,)) as served:
+            with pytest.raises(af.SourceError, match="Invalid IIPT combination"):
+                list(sources.create("ode", served.url, transport=fast_transport()).discover())
+
+    def test_pds4_products_keep_lid_and_vid(self) -> None:
+        product = {**ode_products(1)[0], "Product_lid": "urn:nasa:pds:lroc:data:m1035957le", "Product_version_id": "1.0"}
+        record = ode_record(product)
+        assert (record.uid, record.label_format, record.product_id) == (
+            "urn:nasa:pds:lroc:data:m1035957le::1.0", "PDS4", product["pdsid"])
+
+    def test_a_product_without_ids_is_quarantined(self, tmp_path: Any) -> None:
+        products = ode_products(4)
+        del products[1]["pdsid"]
+        with self.serve(tmp_path, 0, products=products) as served:
+            report = self.harvest(served, tmp_path / "cat.zarr")
+        assert (report.new, report.failed) == (3, 1) and "pdsid" in report.failures[0].message

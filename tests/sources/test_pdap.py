@@ -1,0 +1,75 @@
+"""``pdap`` against a loopback IPDA PDAP service serving Kaguya products modelled on corpus labels."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytest
+
+import archive_fed as af
+from archive_fed import sources
+from archive_fed.sources.pdap import pdap_record
+from tests.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests, fast_transport
+from tests.sources.fixtures import PDAPService, kaguya_pdap_products
+
+pytestmark = pytest.mark.usefixtures("corpus")
+TC = "SLN-L-TC-3-S-LEVEL2B0-V1.0"
+
+
+def uid(row: dict[str, Any]) -> str:
+    return f"{row['PRODUCT.DATA_SET_ID']}/{row['PRODUCT.PRODUCT_ID']}"
+
+
+class TestPDAP(SourceConformanceTests):
+    source = "pdap"
+
+    @contextmanager
+    def serve(self, tmp_path: Any, n: int, *, fail_pages: tuple[int, ...] = (),
+              malformed_pages: tuple[int, ...] = (), rows: list | None = None, **options: Any) -> Iterator[Served]:
+        rows = kaguya_pdap_products(n) if rows is None else rows
+        # one data set, so that page numbers count product pages only
+        rows = [{**r, "PRODUCT.DATA_SET_ID": TC} for r in rows] if not options.get("keep_data_sets") else rows
+        service = PDAPService(rows, fail_pages=fail_pages, malformed_pages=malformed_pages,
+                              other_targets=[("MEX-M-HRSC-3-RDR-V3.0", "MARS")])
+        with ArchiveServer(routes=service.routes()) as server:
+            yield Served(server.url + "/pdap", [uid(r) for r in rows], server, service,
+                         {"page_size": self.page_size, "data_set_id": TC})
+
+    def test_data_sets_are_listed_then_their_products_paged(self, tmp_path: Any) -> None:
+        rows = kaguya_pdap_products(7)
+        with self.serve(tmp_path, 0, rows=rows, keep_data_sets=True) as served:
+            report = self.harvest(served, tmp_path / "cat.zarr", data_set_id=None)
+            queries = served.service.queries
+        assert queries[0]["RESOURCE_CLASS"] == "DATA_SET" and queries[0]["TARGET_NAME"] == "MOON"
+        asked = [q.get("DATA_SET_ID") for q in queries if q["RESOURCE_CLASS"] == "PRODUCT"]
+        assert sorted(set(asked)) == sorted({r["PRODUCT.DATA_SET_ID"] for r in rows})   # not the Mars one
+        assert all(q["RETURN_TYPE"] == "VOTABLE" and q["PAGE_SIZE"] == "4" for q in queries)
+        assert report.new == 7
+
+    def test_qualified_columns_become_kaguya_records(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 3) as served:
+            self.harvest(served, tmp_path / "cat.zarr")
+        record = next(r for r in af.Catalog.open(str(tmp_path / "cat.zarr")).records() if r.uid.endswith("0000"))
+        assert record.uid == f"{TC}/TC1S2B0_01_06691S820E0000" and record.label_format == "PDS3"
+        assert (record.mission, record.agency, record.instrument, record.instrument_host) == (
+            "kaguya", "JAXA", "TC1", "SELENE MAIN ORBITER")
+        assert (record.processing_level, record.processing_level_native, record.target) == ("Calibrated", "2B0", "Moon")
+        assert (record.lon_min, record.lat_min) == (pytest.approx(43.996992), pytest.approx(-82.797271))
+        assert record.start_time.isoformat().startswith("2009-04-05T20:09:53")
+        assert record.label_url.endswith(".lbl") and record.data_urls[0].endswith(".img")
+
+    def test_urn_product_ids_keep_their_version(self) -> None:
+        row = {"PRODUCT.PRODUCT_ID": "urn:esa:psa:smart1_amie:data_raw:ami_x",
+               "PRODUCT.DATA_ACCESS_REFERENCE": "https://psa/pdap/download?ID=urn:esa:psa:smart1_amie:data_raw:ami_x::2.0",
+               "PRODUCT.INSTRUMENT_HOST_NAME": "SMART-1", "PRODUCT.TARGET_NAME": "MOON"}
+        record = pdap_record(row)
+        assert (record.uid, record.mission, record.label_format) == (
+            "urn:esa:psa:smart1_amie:data_raw:ami_x::2.0", "smart-1", "PDS4")
+
+    def test_error_status_is_a_source_error(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 3) as served:
+            source = sources.create("pdap", served.url, transport=fast_transport(), data_set_id=TC)
+            served.service.malformed_pages = {1}
+            with pytest.raises(af.SourceError, match="not a VOTable"):
+                list(source.discover())
