@@ -98,7 +98,7 @@ def pds4_element(data_type: str, length: int | None = None, *, where: str | None
         if byte_sign:
             return Element(np.dtype("i1" if byte_sign == "Signed" else "u1"))
         if sign:
-            return Element(np.dtype(f"{'>' if order == 'MSB' else '<'}{sign[0].lower()}{size}"))
+            return Element(np.dtype(f"{'>' if order == 'MSB' else '<'}{'i' if sign == 'Signed' else 'u'}{size}"))
         if f_order:
             return Element(np.dtype(f"{'>' if f_order == 'MSB' else '<'}f{4 if f_size == 'Single' else 8}"))
         return Element(np.dtype(f"{'>' if c_order == 'MSB' else '<'}c{c_size}"))

@@ -216,9 +216,18 @@ def _fixed_fields(ctx: _Context, record: Any, kind: str, base: int = 0,
                 continue
             if length % count:
                 raise ctx.error(f"group_length {length} is not a multiple of {count} repetitions", child)
-            name = ctx.text("name", child) or f"group_{len(reps) + 1}"
+            name = ctx.text("name", child) or _first_field_name(ctx, child, kind)
             yield from _fixed_fields(ctx, child, kind, base + ctx.integer("group_location", child) - 1,
                                      reps + [(name, count, length // count)])
+
+
+def _first_field_name(ctx: _Context, group: Any, kind: str) -> str:
+    """An unnamed group's dimension is named after its first field (``SHEN_COUNTS`` → ``SHEN_COUNTS_index``)."""
+    for node in group.iter("{*}Field_" + kind):
+        name = ctx.text("name", node)
+        if name:
+            return name
+    return "group"
 
 
 def _group_dims(fields: list[_Field], names: set[str]) -> None:
@@ -329,7 +338,7 @@ def _delimited_columns(ctx: _Context, record: Any, reps: list | None = None,
             position[0] += 1
             continue
         count = ctx.integer("repetitions", child)
-        name = ctx.text("name", child) or f"group_{len(reps) + 1}"
+        name = ctx.text("name", child) or _first_field_name(ctx, child, "Delimited")
         collected: dict[int, tuple[Any, list, list[int]]] = {}
         for _ in range(count):
             for k, (node, inner, columns) in enumerate(_delimited_columns(ctx, child, [], position)):

@@ -11,7 +11,7 @@ import pytest
 import archive_fed as af
 from archive_fed.errors import ProductError
 from archive_fed.products import ProductWarning
-from tests.products.conftest import copy_label, rng, write_attached
+from tests.products.conftest import copy_label, lend_fmt, lend_rows, rng, write_attached
 
 
 # ---- Kaguya TC 2B0: detached image, INVALID_VALUE list, scaling --------------------------------------
@@ -209,51 +209,6 @@ def test_m3_several_files(m3):
 
 
 # ---- LRO LEND: binary TABLE described by a ^STRUCTURE format file -------------------------------------
-LEND_COLUMNS = [  # name, data type, start byte, bytes, items (after the PDS4 twin of this product)
-    ("LRO_TIME", "MSB_UNSIGNED_INTEGER", 1, 8, 1), ("UTC", "CHARACTER", 9, 23, 1),
-    ("LOCAL_HOUR", "MSB_UNSIGNED_INTEGER", 32, 1, 1), ("LOCAL_MINUTE", "MSB_UNSIGNED_INTEGER", 33, 1, 1),
-    ("LUNARCENTRIC_LATITUDE", "IEEE_REAL", 34, 4, 1), ("LUNARCENTRIC_EAST_LONGITUDE", "IEEE_REAL", 38, 4, 1),
-    ("COLLECTION_DURATION", "MSB_UNSIGNED_INTEGER", 42, 4, 1),
-] + [(f"{d}_{kind}", "IEEE_REAL", 46 + 8 * i + 4 * k, 4, 1)
-     for i, d in enumerate(["STN1", "SETN", "STN2", "STN3", "CSETN1", "CSETN2", "CSETN3", "CSETN4"])
-     for k, kind in enumerate(["BKGD", "COUNTS"])] + [
-    ("SHEN_BKGD", "IEEE_REAL", 110, 64, 16), ("SHEN_COUNTS", "IEEE_REAL", 174, 64, 16),
-    ("SUN_ACTIVITY", "MSB_UNSIGNED_INTEGER", 238, 1, 1), ("NADIR_POINTING", "MSB_UNSIGNED_INTEGER", 239, 1, 1)]
-
-
-def lend_fmt() -> str:
-    out = []
-    for name, data_type, start, size, items in LEND_COLUMNS:
-        out.append(f"OBJECT = COLUMN\r\n  NAME = {name}\r\n  DATA_TYPE = {data_type}\r\n"
-                   f"  START_BYTE = {start}\r\n  BYTES = {size}\r\n")
-        if items > 1:
-            out.append(f"  ITEMS = {items}\r\n  ITEM_BYTES = 4\r\n")
-        if name.endswith("COUNTS") or name.endswith("BKGD"):
-            out.append("  UNIT = COUNTS\r\n  MISSING_CONSTANT = -1.0\r\n")
-        out.append("END_OBJECT = COLUMN\r\n\r\n")
-    return "".join(out)
-
-
-def lend_rows(rows: int) -> np.ndarray:
-    fields = []
-    for name, data_type, start, size, items in LEND_COLUMNS:
-        kind = {"MSB_UNSIGNED_INTEGER": f">u{size}", "IEEE_REAL": ">f4", "CHARACTER": f"S{size}"}[data_type]
-        fields.append((name, kind, (items,)) if items > 1 else (name, kind))
-    dtype = np.dtype(fields)
-    assert dtype.itemsize == 239
-    generator = rng(11)
-    table = np.zeros(rows, dtype=dtype)
-    table["LRO_TIME"] = 740102399 + np.arange(rows)
-    table["UTC"] = [f"2024-06-15T00:00:{i % 60:02d}.000".encode() for i in range(rows)]
-    table["LOCAL_HOUR"] = np.arange(rows) % 24
-    table["LUNARCENTRIC_LATITUDE"] = generator.uniform(-90, 90, rows)
-    table["SHEN_COUNTS"] = generator.random((rows, 16)) * 100
-    table["STN1_COUNTS"] = generator.random(rows)
-    table["STN1_COUNTS"][3] = -1.0
-    table["NADIR_POINTING"] = 1
-    return table
-
-
 def test_lend_binary_table_with_structure_file(tmp_path):
     label = copy_label("lro/lend_rdr_dld_20240615.lbl", tmp_path)
     (tmp_path / "LEND_RDR_DLD.FMT").write_text(lend_fmt(), newline="")
