@@ -2,8 +2,8 @@
 
 A :class:`SearchIndex` holds the numpy arrays a search needs — integer codes of the categorical columns,
 time intervals as int64 ns, footprints as longitude arcs — built once per catalog on first use. A query
-costs a table look-up per text filter and a few comparisons per numeric filter; once the text filters have
-narrowed the rows, the numeric ones run only on the survivors. No per-row Python anywhere.
+costs a table look-up per text filter and a few comparisons per numeric filter; once the filters applied
+so far keep few rows, the remaining ones run on those rows only. No per-row Python anywhere.
 
 Longitudes follow SPEC §1: east longitude, ``lon_min > lon_max`` crosses 0°/360°, a footprint spanning
 0–360 contains a pole. Every box (query or footprint) becomes up to two linear arcs within [0, 360]:
@@ -26,7 +26,7 @@ from ..errors import CatalogError
 from .encoding import NAT, Codes, decode_list, text_values, to_ns
 
 TextFilter = str | Iterable[str] | None
-#: Once the text filters keep fewer than this fraction of rows, numeric filters run on the survivors only.
+#: Once the filters so far keep fewer than this fraction of rows, the next ones run on the survivors only.
 SPARSE_FRACTION = 0.3
 _INF = np.inf
 
@@ -275,21 +275,25 @@ class SearchIndex:
         mask = None
         for m in masks:
             mask = m if mask is None else mask & m
-        if t_lo is None and t_hi is None and box is None:
-            return np.arange(self.size) if mask is None else np.flatnonzero(mask)
-        rows = None if mask is None else np.flatnonzero(mask)
-        if rows is not None and rows.size <= SPARSE_FRACTION * self.size:
-            keep = np.ones(rows.size, dtype=bool)
-            if t_lo is not None or t_hi is not None:
-                keep &= self.time_mask(tuple(a[rows] for a in self.times()), t_lo, t_hi)
-                rows = rows[keep]
-                keep = keep[keep]
-            if box is not None:
-                keep &= self.box_mask(tuple(a[rows] for a in self.footprints()), box)
-            return rows[keep]
-        full = np.ones(self.size, dtype=bool) if mask is None else mask
+        stages: list[tuple[Callable[[tuple], np.ndarray], Callable[[], tuple]]] = []
         if t_lo is not None or t_hi is not None:
-            full &= self.time_mask(self.times(), t_lo, t_hi)
+            stages.append((lambda arrays: self.time_mask(arrays, t_lo, t_hi), self.times))
         if box is not None:
-            full &= self.box_mask(self.footprints(), box)
-        return np.flatnonzero(full)
+            stages.append((lambda arrays: self.box_mask(arrays, box), self.footprints))
+        # Each stage narrows the rows; once few survive, later stages look at those rows only.
+        rows = None if mask is None else self._rows_if_sparse(mask)
+        for test, arrays in stages:
+            if rows is not None:
+                rows = rows[test(tuple(a[rows] for a in arrays()))]
+                continue
+            stage_mask = test(arrays())
+            mask = stage_mask if mask is None else mask & stage_mask
+            rows = self._rows_if_sparse(mask)
+        if rows is not None:
+            return rows
+        return np.arange(self.size) if mask is None else np.flatnonzero(mask)
+
+    def _rows_if_sparse(self, mask: np.ndarray) -> np.ndarray | None:
+        if np.count_nonzero(mask) <= SPARSE_FRACTION * self.size:
+            return np.flatnonzero(mask)
+        return None

@@ -141,7 +141,8 @@ def decode_from_disk(ds: xr.Dataset, where: str) -> tuple[xr.Dataset, dict[str, 
 # --- local atomic writes ---------------------------------------------------------------------------
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+    """Whether the writer that named a leftover may still be running (then it is left alone)."""
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would terminate it
         return True
     try:
         os.kill(pid, 0)

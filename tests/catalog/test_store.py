@@ -201,3 +201,12 @@ def test_recover_removes_dead_leftovers_but_not_live_ones(tmp_path):
     new.save(live)
     assert len(Catalog.open(root)) == 10
     assert sorted(os.listdir(tmp_path)) == sorted(["c.zarr", os.path.basename(live)])
+
+
+def test_open_with_dask_chunks(tmp_path, records):
+    pytest.importorskip("dask")
+    Catalog.from_records(records).save(str(tmp_path / "c.zarr"))
+    cat = Catalog.open(str(tmp_path / "c.zarr"), chunks={})
+    assert type(cat.to_xarray()["title"].data).__module__.startswith("dask")
+    assert list(cat.records()) == records
+    assert len(cat.search(mission="SELENE")) == sum(r.mission == "kaguya" for r in records)
