@@ -21,7 +21,7 @@ import pytest
 from archive_fed.catalog import Catalog
 from archive_fed.record import FIELDS
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
+pytestmark = [pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL"), pytest.mark.slow]
 
 HELPER = textwrap.dedent(r"""
     import os, signal, sys, time
