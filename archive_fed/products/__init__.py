@@ -6,14 +6,15 @@ maps locally, byte ranges over fsspec remotely).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import xarray as xr
 
 from .backend import PDSBackendEntrypoint
 from .layout import ProductWarning
 
-__all__ = ["open_product", "PDSBackendEntrypoint", "ProductWarning"]
+__all__ = ["PDSBackendEntrypoint", "ProductWarning", "open_product"]
 
 
 def open_product(record_or_label: Any, *, mask_and_scale: bool = True,

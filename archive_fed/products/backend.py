@@ -15,7 +15,8 @@ NaN. Register it in ``pyproject.toml``::
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import xarray as xr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
 CYLINDRICAL = {"SIMPLE_CYLINDRICAL", "EQUIRECTANGULAR", "EQUIDISTANT", "EQUIDISTANT_CYLINDRICAL",
@@ -32,7 +33,7 @@ def _number(value: Any, unit: str | None = None) -> float | None:
     if unit is not None and hasattr(value, "to") and hasattr(value, "unit"):
         try:
             return float(value.to(unit).value)
-        except Exception:  # astropy: unconvertible units
+        except (u.UnitConversionError, u.UnitsError, TypeError, ValueError):
             return None
     value = getattr(value, "value", value)
     try:

@@ -28,7 +28,7 @@ def is_remote(target: str) -> bool:
 
 
 def local_path(target: str) -> str:
-    return target[len("file://"):] if target.startswith("file://") else target
+    return target.removeprefix("file://")
 
 
 def resolve(label_url: str, name: str) -> str:
@@ -164,7 +164,7 @@ class RemoteFile(ByteSource):
 
             try:
                 self._fs, self._path = fsspec.core.url_to_fs(self.url)
-            except Exception as exc:  # fsspec raises anything for unknown protocols
+            except Exception as exc:  # noqa: BLE001 - fsspec raises anything for unknown protocols
                 raise ProductError(f"cannot open through fsspec: {exc}", path=self.url) from None
         assert self._path is not None
         return self._fs, self._path
@@ -178,7 +178,7 @@ class RemoteFile(ByteSource):
             parts = fs.cat_ranges([path] * len(ranges), [r[0] for r in ranges], [r[1] for r in ranges])
         except FileNotFoundError:
             raise ProductError("no such data file", path=self.url) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fsspec backends raise anything; never leak them raw
             raise ProductError(f"cannot read byte ranges: {type(exc).__name__}: {exc}", path=self.url) from None
         for (start, stop), part in zip(ranges, parts):
             if isinstance(part, Exception):
@@ -197,7 +197,7 @@ class RemoteFile(ByteSource):
             return int(fs.size(path))
         except FileNotFoundError:
             raise ProductError("no such data file", path=self.url) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             raise ProductError(f"cannot get the size: {type(exc).__name__}: {exc}", path=self.url) from None
 
     def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -313,8 +314,11 @@ def _structure(ctx: _Context, value: Any, block: Block) -> Block:
     for candidate in candidates:
         try:
             source = ctx.source(candidate)
-            data = source.read_span(0, 16 * 1024 * 1024) if is_remote(candidate) else \
-                open(local_path(candidate), "rb").read()
+            if is_remote(candidate):
+                data = source.read_span(0, source.size())
+            else:
+                with open(local_path(candidate), "rb") as stream:
+                    data = stream.read()
         except (OSError, ProductError):
             continue
         with warnings.catch_warnings():

@@ -55,7 +55,7 @@ def backend_array(data_array) -> PDSArray:
     for _ in range(10):
         if isinstance(node, PDSArray):
             return node
-        node = getattr(node, "array")
+        node = node.array
     raise AssertionError("no PDSArray behind this variable")
 
 
@@ -83,7 +83,7 @@ def lend_fmt() -> str:
                    f"  START_BYTE = {start}\r\n  BYTES = {size}\r\n")
         if items > 1:
             out.append(f"  ITEMS = {items}\r\n  ITEM_BYTES = 4\r\n")
-        if name.endswith("COUNTS") or name.endswith("BKGD"):
+        if name.endswith(("COUNTS", "BKGD")):
             out.append("  UNIT = COUNTS\r\n  MISSING_CONSTANT = -1.0\r\n")
         out.append("END_OBJECT = COLUMN\r\n\r\n")
     return "".join(out)

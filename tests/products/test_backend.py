@@ -154,7 +154,7 @@ def test_remote_missing_data_file_is_a_product_error(tmp_path, tc_product):
     with ArchiveServer(label.parent) as server:
         ds = af.open_product(f"{server.url}/{label.name}")
         with pytest.raises(af.ProductError):
-            ds["IMAGE"].values
+            ds["IMAGE"].load()
 
 
 # ---- the range planner against numpy ------------------------------------------------------------------

@@ -325,4 +325,4 @@ def test_truncated_data_file_is_a_product_error_on_read(kaguya_tc):
     image_path.write_bytes(image_path.read_bytes()[:1000])
     ds = af.open_product(label)
     with pytest.raises(ProductError, match="needs"):
-        ds["IMAGE"].values
+        ds["IMAGE"].load()

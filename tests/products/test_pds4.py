@@ -138,7 +138,7 @@ def test_change4_lpr_byte_vectors_and_mixed_byte_orders(lpr):
 def test_change4_lpr_echo_slice_reads_only_that_slice(lpr):
     from tests.products.conftest import backend_array
 
-    label, data = lpr
+    label, _ = lpr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProductWarning)
         ds = af.open_product(label)
