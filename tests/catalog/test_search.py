@@ -112,7 +112,7 @@ def random_query(rng):
 def test_random_queries_match_reference(cat, random_catalog_records, monkeypatch, sparse):
     monkeypatch.setattr(search, "SPARSE_FRACTION", sparse)
     rng = np.random.default_rng(7 if sparse else 11)
-    for _ in range(250):
+    for _ in range(200):
         query = random_query(rng)
         hits = cat.search(**{k: v for k, v in query.items() if not k.startswith("_")})
         got = [int(u.split(":")[2]) for u in hits.to_xarray()["uid"].values.tolist()]
