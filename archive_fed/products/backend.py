@@ -51,20 +51,45 @@ def value_dtype(variable: Variable, mask_and_scale: bool) -> np.dtype:
     return np.dtype(np.float32 if base.itemsize <= 2 else np.float64)
 
 
+#: Elements unpacked per block: big enough to amortise Python overhead, small enough for the cache.
+_BLOCK = 1 << 18
+
+
+def needs_unpack(variable: Variable) -> bool:
+    return variable.scale_factor is not None or variable.add_offset is not None or any(
+        not (isinstance(m, float) and np.isnan(m)) for m in variable.mask_values)
+
+
 def unpack(values: np.ndarray, variable: Variable, out_dtype: np.dtype) -> np.ndarray:
-    """Decoded values → scaled values in ``out_dtype``, NaN where a special constant was stored."""
-    scale, add = variable.scale_factor, variable.add_offset
-    masks = [m for m in variable.mask_values if not (isinstance(m, float) and np.isnan(m))]
-    if values.dtype.kind not in "iuf" or (not masks and scale is None and add is None):
+    """Stored numbers (any byte order, any strides) → ``out_dtype`` values, scaled, NaN where a special
+    constant was stored. Works block by block along the first axis, so no full-size temporaries."""
+    if values.dtype.kind not in "iuf" or not needs_unpack(variable):
         return values
-    mask = np.isin(values, np.asarray(masks, dtype=values.dtype)) if masks else None
-    out = values.astype(out_dtype, copy=True)
-    if scale is not None:
-        np.multiply(out, out_dtype.type(scale), out=out)
-    if add is not None:
-        np.add(out, out_dtype.type(add), out=out)
-    if mask is not None and out.dtype.kind == "f":
-        out[mask] = np.nan
+    masks = [np.asarray(m).astype(values.dtype.newbyteorder("="))
+             for m in variable.mask_values if not (isinstance(m, float) and np.isnan(m))]
+    scale = None if variable.scale_factor is None else out_dtype.type(variable.scale_factor)
+    add = None if variable.add_offset is None else out_dtype.type(variable.add_offset)
+    out = np.empty(values.shape, dtype=out_dtype)
+    if values.ndim == 0:
+        source, target = values.reshape(1), out.reshape(1)
+    else:
+        source, target = values, out
+    per_row = max(1, source[0].size if source.shape[0] else 1)
+    step = max(1, _BLOCK // per_row)
+    nan = out_dtype.type(np.nan) if out_dtype.kind == "f" else None
+    for start in range(0, source.shape[0], step):
+        block, into = source[start:start + step], target[start:start + step]
+        if scale is not None:
+            np.multiply(block, scale, out=into, casting="unsafe")
+        else:
+            np.copyto(into, block, casting="unsafe")
+        if add is not None:
+            np.add(into, add, out=into)
+        if masks and nan is not None:
+            hit = block == masks[0]
+            for value in masks[1:]:
+                hit |= block == value
+            np.copyto(into, nan, where=hit)
     return out
 
 
@@ -86,10 +111,10 @@ class PDSArray(BackendArray):
 
     def _read(self, key: tuple[Any, ...]) -> np.ndarray:
         raw = self.source.read(self.layout, key)
+        if self.mask_and_scale and self.element.codec == "native" and needs_unpack(self.variable):
+            return unpack(raw, self.variable, self.dtype)     # straight from the stored bytes
         values = decode(raw, self.element)
-        if self.mask_and_scale:
-            values = unpack(values, self.variable, self.dtype)
-        return values
+        return unpack(values, self.variable, self.dtype) if self.mask_and_scale else values
 
 
 # ---- dataset assembly ---------------------------------------------------------------------------------

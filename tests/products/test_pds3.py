@@ -326,3 +326,24 @@ def test_truncated_data_file_is_a_product_error_on_read(kaguya_tc):
     ds = af.open_product(label)
     with pytest.raises(ProductError, match="needs"):
         ds["IMAGE"].load()
+
+
+# ---- ASCII SERIES with a CONTAINER and missing constants ---------------------------------------------
+def test_ascii_series_with_container(tmp_path):
+    (tmp_path / "s.lbl").write_text(
+        "PDS_VERSION_ID = PDS3\nRECORD_TYPE = FIXED_LENGTH\nRECORD_BYTES = 32\n^SERIES = (\"S.TAB\", 2)\n"
+        "OBJECT = SERIES\n INTERCHANGE_FORMAT = ASCII\n ROWS = 3\n ROW_BYTES = 32\n COLUMNS = 2\n"
+        " OBJECT = COLUMN\n  NAME = \"UTC TIME\"\n  DATA_TYPE = TIME\n  START_BYTE = 1\n  BYTES = 23\n END_OBJECT\n"
+        " OBJECT = CONTAINER\n  NAME = SENSOR\n  START_BYTE = 25\n  BYTES = 3\n  REPETITIONS = 2\n"
+        "  OBJECT = COLUMN\n   NAME = COUNT\n   DATA_TYPE = ASCII_INTEGER\n   START_BYTE = 2\n   BYTES = 2\n"
+        "   MISSING_CONSTANT = 99\n   UNIT = COUNTS\n  END_OBJECT = COLUMN\n END_OBJECT = CONTAINER\n"
+        "END_OBJECT = SERIES\nEND\n")
+    rows = [f"2010-001T00:00:0{i}.000".ljust(23) + f"  {10 + i:2d} 99" for i in range(3)]
+    assert all(len(r) == 30 for r in rows)
+    (tmp_path / "s.tab").write_text("#" * 30 + "\r\n" + "".join(r + "\r\n" for r in rows), newline="")
+    ds = af.open_product(tmp_path / "s.lbl")
+    assert ds["COUNT"].dims == ("record", "SENSOR")
+    np.testing.assert_array_equal(ds["COUNT"].values, [[10, np.nan], [11, np.nan], [12, np.nan]])
+    assert ds["UTC_TIME"].values[2] == np.datetime64("2010-01-01T00:00:02")
+    raw = af.open_product(tmp_path / "s.lbl", mask_and_scale=False)
+    assert raw["COUNT"].dtype == np.int64 and raw["COUNT"].attrs["missing_value"] == 99

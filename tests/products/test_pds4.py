@@ -277,3 +277,31 @@ def test_first_index_fastest_arrays(tmp_path):
     (tmp_path / "cube_fif.dat").write_bytes(cube.T.tobytes() + bytes(42))   # band varies fastest on disk
     values = af.open_product(tmp_path / "cube_fif.xml", mask_and_scale=False)["radiance"].values
     np.testing.assert_array_equal(values, cube)
+
+
+def test_collection_inventory_is_a_delimited_table(tmp_path):
+    label = copy_label("kaguya/spectra_data_collection_inventory.xml", tmp_path)
+    shutil.copyfile(corpus_file("kaguya/spectra_data_collection_inventory.csv"),
+                    tmp_path / "spectra_data_collection_inventory.csv")
+    ds = af.open_product(label)
+    reference = pds4_read(label)[0]
+    assert list(ds.data_vars) == ["Member_Status", "LIDVID_LID"]    # the field is named "Member Status"
+    for name, field in (("Member_Status", "Member Status"), ("LIDVID_LID", "LIDVID_LID")):
+        np.testing.assert_array_equal(ds[name].values, np.asarray(reference[field]).astype(str))
+
+
+def test_delimited_groups(tmp_path):
+    text = (corpus_file("chandrayaan2/ch2_iirs_cal_e1g2_saturations_radiance.xml").read_text()
+            .replace("<fields>3</fields>", "<fields>1</fields>").replace("<groups>0</groups>", "<groups>1</groups>"))
+    start, stop = text.index("<Field_Delimited>\n                    <name>Saturation"), text.index(
+        "</Record_Delimited>")
+    group = ("<Group_Field_Delimited><name>gain</name><repetitions>2</repetitions><fields>2</fields>"
+             "<groups>0</groups>" + text[start:stop] + "</Group_Field_Delimited>\n")
+    (tmp_path / "g.xml").write_text(text[:start] + group + text[stop:])
+    (tmp_path / "ch2_iirs_cal_e1g2_saturations_radiance.csv").write_text(
+        "".join(f"{i},{i}.5,{i + 100},{i}.25,{i + 200}\r\n" for i in range(256)), newline="")
+    ds = af.open_product(tmp_path / "g.xml")
+    reference = pds4_read(tmp_path / "g.xml")[0]
+    assert ds["Saturation"].dims == ("record", "gain") and ds["Saturation"].shape == (256, 2)
+    np.testing.assert_array_equal(ds["Saturation"].values[3], [3.5, 3.25])
+    np.testing.assert_array_equal(ds["Dynamic_Range"].values, np.asarray(reference["gain, Dynamic_Range"]))
