@@ -180,9 +180,19 @@ def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask
             if renamed not in coords:
                 coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
     dataset = xr.Dataset(data_vars, coords=coords, attrs=dict(layout.attrs))
-    sources_list = list(sources.values())
-    dataset.set_close(lambda: [s.__dict__.pop("_map", None) for s in sources_list])
+    dataset.set_close(_Release(list(sources.values())))
     return dataset
+
+
+class _Release:
+    """``Dataset.close`` for PDS products: drop the memory maps (picklable, unlike a lambda)."""
+
+    def __init__(self, sources: list[ByteSource]) -> None:
+        self.sources = sources
+
+    def __call__(self) -> None:
+        for source in self.sources:
+            source.__dict__.pop("_map", None)
 
 
 def _cf_attrs(variable: Variable, mask_and_scale: bool) -> tuple[dict[str, Any], dict[str, Any]]:

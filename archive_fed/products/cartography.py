@@ -115,7 +115,7 @@ def map_coordinates(projection: Any, lines: int, samples: int) -> dict[str, tupl
     lon = lon - 360.0 * math.floor(lon[0] / 360.0) if lon.size else lon
     return {
         "lat": ("line", lat, {"units": "degrees_north", "standard_name": "latitude",
-                              "long_name": "planetocentric latitude of pixel centres"}),
+                              "long_name": "latitude of pixel centres"}),
         "lon": ("sample", lon, {"units": "degrees_east", "standard_name": "longitude",
                                 "long_name": "east longitude of pixel centres"}),
     }

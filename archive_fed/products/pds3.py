@@ -241,6 +241,15 @@ def _image(ctx: _Context, name: str, block: Block, url: str, offset: int) -> Var
     variable = Variable(sanitize(name), dims, data, element, scale, add, _mask_values(block, element), attrs)
     if bands > 1:
         variable.coords.update(_band_coords(ctx, block, bands))
+    if "wavelength" not in variable.coords:   # one band, or a list not matching BANDS (cropped labels)
+        given = block.get("CENTER_FILTER_WAVELENGTH", ctx.label.get("CENTER_FILTER_WAVELENGTH"))
+        if given is not None:
+            values, unit = _listed(given)
+            numbers = [float(v) for v in values if isinstance(v, (int, float))]
+            if numbers:
+                attrs["center_filter_wavelength"] = numbers[0] if len(numbers) == 1 else numbers
+                if unit:
+                    attrs["center_filter_wavelength_units"] = unit
     projection = _find_projection(ctx.label)
     if projection is not None:
         variable.attrs["map_projection"] = str(projection.get("MAP_PROJECTION_TYPE", ""))
@@ -404,6 +413,7 @@ def _column(ctx: _Context, table: str, col: _Column, url: str, start: int, rows:
             raise ctx.error(f"column {col.name} lies outside ROW_BYTES", block)
         if len(buffer) < (rows - 1) * stride + col.start + item_bytes:
             raise ctx.error(f"table {table} is truncated: {len(buffer)} bytes for {rows} rows", block)
+        buffer = buffer.ljust(rows * stride, b" ")   # the last row may lack its line end
         strings = fixed_width(buffer, col.start, tuple(shape), tuple(strides), max(item_bytes, 1))
         values = parse_text_column(np.char.decode(strings, "latin-1"), kind)
         element = Element(np.dtype(values.dtype)) if values.dtype.kind in "iuf" else None

@@ -201,3 +201,14 @@ def test_range_planner_matches_numpy(case):
 
 def test_product_warning_is_a_user_warning():
     assert issubclass(ProductWarning, UserWarning)
+
+
+def test_lazy_datasets_pickle(tc_product):
+    import pickle
+
+    label, raw = tc_product
+    ds = af.open_product(label, mask_and_scale=False)
+    assert int(ds["IMAGE"][0, 0]) == raw[0, 0]                  # a memory map is open now
+    clone = pickle.loads(pickle.dumps(ds))
+    np.testing.assert_array_equal(clone["IMAGE"].values, raw)
+    clone.close()

@@ -80,8 +80,11 @@ def test_kaguya_mi_vis_attached_multiband(tmp_path):
     assert image.dims == ("band", "line", "sample") and image.shape == (2, 20, 962)
     np.testing.assert_allclose(image.values[0], raw[0] * np.float32(0.013), rtol=1e-7)
     assert np.isnan(image.values[1, 19, 961])
-    # 5 centre wavelengths for 2 bands in this cropped label: no wavelength coordinate is invented
+    # 5 centre wavelengths for 2 bands in this cropped label: no wavelength coordinate is invented,
+    # the label's list is kept in the attributes
     assert "wavelength" not in ds.coords
+    assert image.attrs["center_filter_wavelength"] == [414.0, 749.0, 901.0, 950.0, 1001.0]
+    assert image.attrs["center_filter_wavelength_units"] == "nm"
 
 
 def test_kaguya_mi_vis_detached_wavelength_coordinate(tmp_path):
