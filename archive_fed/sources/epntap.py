@@ -25,7 +25,8 @@ import datetime as _dt
 import io
 import math
 import warnings
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -38,7 +39,7 @@ from ..record import ProductRecord
 from .base import ProductRef
 from .pds_api import RecordSource
 
-__all__ = ["EPNTAPSource", "granule_record", "read_votable", "adql_string", "julian_to_utc", "with_query"]
+__all__ = ["EPNTAPSource", "adql_string", "granule_record", "julian_to_utc", "read_votable", "with_query"]
 
 OK, OVERFLOW, ERROR = "OK", "OVERFLOW", "ERROR"
 
@@ -74,8 +75,9 @@ def read_votable(data: bytes, url: str) -> tuple[list[dict[str, Any]], str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             votable = parse(io.BytesIO(data), verify="ignore")
-    except Exception as exc:  # astropy raises many types for broken XML
-        raise SourceError(f"answer is not a VOTable ({type(exc).__name__}: {str(exc)[:200]})", path=url) from None
+    except Exception as exc:  # noqa: BLE001 - astropy raises many types for broken XML
+        raise SourceError(f"answer is not a VOTable ({type(exc).__name__}: {str(exc)[:200]})",
+                          path=url) from None
     infos = list(getattr(votable, "infos", []))
     resources = list(votable.iter_resources()) if hasattr(votable, "iter_resources") else votable.resources
     for resource in resources:
@@ -164,7 +166,7 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
         processing_level_native=native, start_time=julian_to_utc(row.get("time_min"), scale),
         stop_time=julian_to_utc(row.get("time_max"), scale), **box._asdict(),
         label_format="PDS4" if lid.startswith("urn:") and vid else None,
-        data_urls=[access] if access else [], file_size=int(round(size * 1024)) if size is not None else None,
+        data_urls=[access] if access else [], file_size=round(size * 1024) if size is not None else None,
         archive=archive,
     )
 

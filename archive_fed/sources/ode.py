@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .. import missions
 from ..errors import SourceError
@@ -24,7 +25,7 @@ from ..record import ProductRecord
 from .base import ProductRef
 from .pds_api import RecordSource, level_word
 
-__all__ = ["ODESource", "ode_record", "as_list", "pds3_level"]
+__all__ = ["ODESource", "as_list", "ode_record", "pds3_level"]
 
 DATA_TYPES = {"product", "data", "primary", "image"}
 LABEL_TYPES = {"label", "pds3 label", "pds4 label"}
@@ -58,7 +59,8 @@ def _mission(host: str | None, data_set_id: str | None, lid: str | None) -> str 
             or missions.mission_from_identifier(lid) or (missions.slugify(host) if host else None))
 
 
-def ode_record(product: Mapping[str, Any], *, archive: str = "ode", target: str | None = None) -> ProductRecord:
+def ode_record(product: Mapping[str, Any], *, archive: str = "ode", target: str | None = None
+               ) -> ProductRecord:
     """A record from one ``ODEResults.Products.Product`` object. Raises ``ValueError`` without an id."""
     pdsid = text(product.get("pdsid"))
     data_set = text(product.get("Data_Set_Id"))
@@ -81,9 +83,9 @@ def ode_record(product: Mapping[str, Any], *, archive: str = "ode", target: str 
                                 if isinstance(product.get("Product_files"), dict) else None)
              if isinstance(f, dict) and text(f.get("URL"))]
     kinds = [(text(f.get("Type")) or "").lower() for f in files]
-    data = [f for f, kind in zip(files, kinds) if kind in DATA_TYPES]
+    data = [f for f, kind in zip(files, kinds, strict=True) if kind in DATA_TYPES]
     label_url = text(product.get("LabelURL")) or next(
-        (text(f.get("URL")) for f, kind in zip(files, kinds) if kind in LABEL_TYPES), None)
+        (text(f.get("URL")) for f, kind in zip(files, kinds, strict=True) if kind in LABEL_TYPES), None)
     sizes = [number(f.get("KBytes")) for f in data]
     known = [s for s in sizes if s is not None]
 
@@ -103,7 +105,7 @@ def ode_record(product: Mapping[str, Any], *, archive: str = "ode", target: str 
         start_time=utc_time(product.get("UTC_start_time") or product.get("Observation_time")),
         stop_time=utc_time(product.get("UTC_stop_time")), **bbox._asdict(), label_url=label_url,
         data_urls=list(dict.fromkeys(text(f["URL"]) for f in data)),
-        file_size=int(round(sum(known) * 1024)) if known else None, archive=archive,
+        file_size=round(sum(known) * 1024) if known else None, archive=archive,
     )
 
 

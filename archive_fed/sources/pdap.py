@@ -12,7 +12,8 @@ Records follow PDS3 identity rules: ``uid = DATA_SET_ID/PRODUCT_ID`` (a ``urn:``
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .. import missions
 from ..errors import SourceError
@@ -50,7 +51,8 @@ def _footprint(row: Mapping[str, Any]) -> fp.BBox:
                                         "MINIMUM_LATITUDE", "MAXIMUM_LATITUDE")]
     if all(v is not None for v in box):
         return fp.from_bounds(*box)  # type: ignore[arg-type]
-    box = [number(row.get(k)) for k in ("WEST_LONGITUDE", "EAST_LONGITUDE", "SOUTH_LATITUDE", "NORTH_LATITUDE")]
+    box = [number(row.get(k))
+           for k in ("WEST_LONGITUDE", "EAST_LONGITUDE", "SOUTH_LATITUDE", "NORTH_LATITUDE")]
     if all(v is not None for v in box):
         return fp.from_bounds(*box)  # type: ignore[arg-type]
     lon = number(row.get("CENTER_LONGITUDE"))
@@ -144,7 +146,8 @@ class PDAPSource(RecordSource):
         target = o.get("target", "MOON")
         if target:
             params["TARGET_NAME"] = str(target).upper()
-        for option, name in (("instrument_id", "INSTRUMENT_ID"), ("instrument_host_id", "INSTRUMENT_HOST_ID")):
+        for option, name in (("instrument_id", "INSTRUMENT_ID"),
+                             ("instrument_host_id", "INSTRUMENT_HOST_ID")):
             if o.get(option):
                 params[name] = o[option]
         for option, name in (("start", "START_TIME"), ("stop", "STOP_TIME")):
@@ -163,7 +166,8 @@ class PDAPSource(RecordSource):
             if len(rows) < self.page_size:
                 return
             number_ += 1
-        raise SourceError(f"{self.name}: more than {self.max_pages} pages; raise max_pages", path=self.metadata_url)
+        raise SourceError(f"{self.name}: more than {self.max_pages} pages; raise max_pages",
+                          path=self.metadata_url)
 
     def data_sets(self) -> list[str]:
         """The data sets to harvest: the ``data_set_id`` option, else those the service lists."""

@@ -22,7 +22,8 @@ import datetime as _dt
 import json
 import logging
 import re
-from typing import Any, ClassVar, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from .. import missions
 from ..errors import SourceError
@@ -34,7 +35,7 @@ from .base import Problem, ProductRef, Source
 
 log = logging.getLogger("archive_fed.sources")
 
-__all__ = ["RecordSource", "PDSAPISource", "product_record", "query_text", "TARGET_LIDS"]
+__all__ = ["TARGET_LIDS", "PDSAPISource", "RecordSource", "product_record", "query_text"]
 
 #: Target names the filters accept, with their PDS4 context LIDs (a ``urn:`` value is used as given).
 TARGET_LIDS = {
@@ -138,7 +139,8 @@ def target_lid(name: str) -> str:
         return name
     lid = TARGET_LIDS.get(missions.alias_key(missions.canonical_target(name) or name))
     if lid is None:
-        raise SourceError(f"unknown target {name!r}: give its PDS4 context LID (urn:nasa:pds:context:target:...)")
+        raise SourceError(f"unknown target {name!r}: give its PDS4 context LID "
+                          "(urn:nasa:pds:context:target:...)")
     return lid
 
 
@@ -169,7 +171,23 @@ def query_text(*, target: str | None = None, start: Any = None, stop: Any = None
         clauses.append(f'ops:Harvest_Info.ops:harvest_date_time ge "{_iso(since, "since")}"')
     if q:
         clauses.append(q.strip())
-    return " and ".join(f"({c})" if not (c.startswith("(") and c.endswith(")")) else c for c in clauses)
+    return " and ".join(c if _is_group(c) else f"({c})" for c in clauses)
+
+
+def _is_group(text: str) -> bool:
+    """Whether ``text`` is one parenthesised group: ``(a or b)`` yes, ``(a) or (b)`` no (it needs
+    parentheses before it is ``and``-ed with other clauses)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth, quoted = 0, False
+    for position, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+            if depth == 0 and position < len(text) - 1:
+                return False
+    return depth == 0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -211,7 +229,8 @@ class _Properties:
 
 
 def _context_name(lid: str | None) -> str | None:
-    """``urn:nasa:pds:context:instrument_host:spacecraft.lro`` → ``lro``; ``…mission.lunar_x`` → ``lunar x``."""
+    """The name in a context LID: ``…:instrument_host:spacecraft.lro`` → ``lro``,
+    ``…:investigation:mission.lunar_x`` → ``lunar x``."""
     if not lid:
         return None
     tail = lid.split("::", 1)[0].rsplit(":", 1)[-1]
@@ -288,7 +307,7 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
 
     names = props.all("pds:Observing_System_Component.pds:name")
     kinds = props.all("pds:Observing_System_Component.pds:type")
-    pairs = list(zip(names, kinds)) if len(names) == len(kinds) else [(n, "") for n in names]
+    pairs = list(zip(names, kinds, strict=True)) if len(names) == len(kinds) else [(n, "") for n in names]
     hosts = [n for n, k in pairs if k.lower() in _HOST_TYPES]
     instruments = [n for n, k in pairs if k.lower() == "instrument"]
     slug = _mission(props.all("pds:Investigation_Area.pds:name"), props.all("ref_lid_investigation"),
@@ -304,9 +323,10 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
               or next((w for w in map(level_word, props.ending(":product_type")) if w), None) or level_text)
     level = _canonical_level(level_text) or missions.pds4_level(slug, native) or level_from_lid(lid)
 
-    label = props.first("ops:Label_File_Info.ops:file_ref") or (product.get("metadata") or {}).get("label_url")
+    label = (props.first("ops:Label_File_Info.ops:file_ref")
+             or (product.get("metadata") or {}).get("label_url"))
     data_urls = [url_join(base_url, ref) for ref in props.all("ops:Data_File_Info.ops:file_ref")]
-    sizes = [int(v) for v in (number(s) for s in props.all("ops:Data_File_Info.ops:file_size")) if v is not None]
+    sizes = [int(v) for v in map(number, props.all("ops:Data_File_Info.ops:file_size")) if v is not None]
     product_id = next(iter(props.ending(":product_id")), None) or (lid.rsplit(":", 1)[-1] if lid.startswith(
         "urn:") else lid)
     return ProductRecord(

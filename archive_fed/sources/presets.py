@@ -32,8 +32,15 @@ from .pds3_volume import PDS3VolumeSource
 from .pds4_bundle import PDS4BundleSource
 from .pds_api import PDSAPISource
 
-__all__ = ["JAXADARTSSource", "CNSACLPDSSource", "NASAPDSSource", "ESAPSASource", "ISROPRADANSource",
-           "KARIKPDSSource", "PresetRules"]
+__all__ = [
+    "CNSACLPDSSource",
+    "ESAPSASource",
+    "ISROPRADANSource",
+    "JAXADARTSSource",
+    "KARIKPDSSource",
+    "NASAPDSSource",
+    "PresetRules",
+]
 
 
 class PresetRules:
@@ -70,7 +77,7 @@ class JAXADARTSSource(PresetRules, PDS3VolumeSource):
     protocol = "PDS3 volumes (INDEX.TAB or directory walk) on the DARTS data server"
     description = "JAXA DARTS: Kaguya (SELENE) PDS3 data sets (give data_set= or a volume url)"
     default_url = "https://data.darts.isas.jaxa.jp/pub/pds3/"
-    fill = {"mission": "kaguya", "targets": ["Moon"]}
+    fill: ClassVar[dict[str, Any]] = {"mission": "kaguya", "targets": ["Moon"]}
 
     def __init__(self, url: str | None = None, **kw: Any) -> None:
         super().__init__(url, **kw)
@@ -93,14 +100,14 @@ class CNSACLPDSSource(PresetRules, PDS4BundleSource):
     description = "CNSA Lunar and Planetary Data Release System: Chang'e 3-6 (give your order's tree)"
     default_url = "https://moon.bao.ac.cn/"
     needs_credentials = True
-    fill = {"targets": ["Moon"]}
+    fill: ClassVar[dict[str, Any]] = {"targets": ["Moon"]}
 
     def apply_rules(self, record: ProductRecord, ref: ProductRef) -> ProductRecord:
         name = parse_product_name(ref.url.rsplit("/", 1)[-1]) or parse_product_name(record.lid or "")
         if name is not None:
+            level = missions.pds4_level(name.mission, name.level) if name.level else None
             derived = {"mission": name.mission, "instrument": name.instrument,
-                       "processing_level_native": name.level,
-                       "processing_level": missions.pds4_level(name.mission, name.level) if name.level else None,
+                       "processing_level_native": name.level, "processing_level": level,
                        "start_time": name.start, "stop_time": name.stop}
             changes = {k: v for k, v in derived.items() if v is not None and getattr(record, k) is None}
             record = record.replace(**changes) if changes else record
@@ -115,7 +122,7 @@ class ISROPRADANSource(PresetRules, PDS4BundleSource):
     description = "ISRO PRADAN (ISSDC): Chandrayaan-2 PDS4 bundles"
     default_url = "https://pradan.issdc.gov.in/ch2/"
     needs_credentials = True
-    fill = {"mission": "chandrayaan-2", "targets": ["Moon"]}
+    fill: ClassVar[dict[str, Any]] = {"mission": "chandrayaan-2", "targets": ["Moon"]}
 
 
 class KARIKPDSSource(PresetRules, PDS4BundleSource):
@@ -125,7 +132,7 @@ class KARIKPDSSource(PresetRules, PDS4BundleSource):
     protocol = "PDS4 bundle (bundle → collections → inventories) over HTTP(S)"
     description = "KARI KPDS: KPLO (Danuri) PDS4 bundles"
     default_url = "https://kpds.kari.re.kr/"
-    fill = {"mission": "kplo", "targets": ["Moon"]}
+    fill: ClassVar[dict[str, Any]] = {"mission": "kplo", "targets": ["Moon"]}
 
 
 class NASAPDSSource(PDSAPISource):

@@ -9,9 +9,10 @@ give typed errors and write nothing, and that a rerun is incremental (second har
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import pytest
 
@@ -26,7 +27,8 @@ TYPED_ERRORS = {name for name, value in vars(errors).items()
 
 
 def fast_transport(**kw: Any) -> Transport:
-    options = dict(timeout=(2, 2.0), retries=5, backoff=0.02, backoff_max=0.5, max_per_host=8)
+    options: dict[str, Any] = {"timeout": (2, 2.0), "retries": 5, "backoff": 0.02, "backoff_max": 0.5,
+                               "max_per_host": 8}
     options.update(kw)
     return Transport(**options)
 

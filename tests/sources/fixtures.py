@@ -27,8 +27,9 @@ import html
 import json
 import re
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from lxml import etree
 

@@ -3,8 +3,9 @@ SMART-1 AMIE granules shaped as ESA PSA lists them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -1,8 +1,9 @@
 """``ode`` against a loopback ODE REST service whose products follow the corpus LROC PDS3 labels."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -69,9 +70,9 @@ class TestODE(SourceConformanceTests):
         assert [r.key for r in refs] == inside and len(inside) >= 2
 
     def test_status_error_names_the_reason(self, tmp_path: Any) -> None:
-        with self.serve(tmp_path, 3, malformed_pages=(1,)) as served:
-            with pytest.raises(af.SourceError, match="Invalid IIPT combination"):
-                list(sources.create("ode", served.url, transport=fast_transport()).discover())
+        with self.serve(tmp_path, 3, malformed_pages=(1,)) as served, \
+                pytest.raises(af.SourceError, match="Invalid IIPT combination"):
+            list(sources.create("ode", served.url, transport=fast_transport()).discover())
 
     def test_pds4_products_keep_lid_and_vid(self) -> None:
         product = {**ode_products(1)[0], "Product_lid": "urn:nasa:pds:lroc:data:m1035957le", "Product_version_id": "1.0"}

@@ -1,8 +1,9 @@
 """``pdap`` against a loopback IPDA PDAP service serving Kaguya products modelled on corpus labels."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

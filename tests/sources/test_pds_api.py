@@ -3,8 +3,9 @@ built from the real LRO labels of the corpus and the sample archive's KPLO Shado
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,5 @@ class TestPDSAPI(SourceConformanceTests):
     def test_query_text(self) -> None:
         assert query_text(product_class=None) == ""
         assert query_text(product_class=None, q='(lidvid eq "x")') == '(lidvid eq "x")'
+        assert query_text(q='(a eq "1") or (a eq "2")') == (
+            '(product_class eq "Product_Observational") and ((a eq "1") or (a eq "2"))')

@@ -2,8 +2,9 @@
 file-tree presets pass the same conformance tests as the API sources, on replica volumes and bundles."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
