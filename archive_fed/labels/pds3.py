@@ -45,12 +45,17 @@ from typing import IO, Any
 from archive_fed.errors import LabelError, LabelWarning
 from archive_fed.labels.base import Block, Label, UnitValue, with_unit
 
-__all__ = ["PDS3Label", "parse_pds3", "read_pds3", "looks_like_pds3", "MAX_LABEL_BYTES", "MAX_DEPTH"]
+__all__ = ["PDS3Label", "parse_pds3", "read_pds3", "looks_like_pds3", "MAX_LABEL_BYTES", "MAX_DEPTH",
+           "MAX_VALUES"]
 
 MAX_LABEL_BYTES = 16 * 1024 * 1024
 """Labels longer than this (without finding END) are refused."""
 MAX_DEPTH = 100
 """Deepest nesting of sequences/sets, and of OBJECT/GROUP blocks."""
+MAX_VALUES = 50_000
+"""Most statements + sequence/set elements a label may hold (OBJECT/GROUP and their END_ lines count as
+statements). Real labels hold a few thousand. The byte cap alone does not bound the cost: 15 MiB of
+``A = 1 <m>`` took 20 s and 1.5 GB; with this budget the costliest label is refused in about 1 s."""
 
 _FIRST_CHUNK = 64 * 1024
 
@@ -220,6 +225,14 @@ class _Parser:
         self.lenient = lenient
         self.complete = complete
         self._line_at = (0, 1)
+        self.budget = MAX_VALUES
+
+    def spend(self, cost: int, pos: int) -> None:
+        """Count ``cost`` values against :data:`MAX_VALUES` (before building them, where possible)."""
+        self.budget -= cost
+        if self.budget < 0:
+            raise self.error(f"label too complex: more than {MAX_VALUES} values (statements and "
+                             "sequence/set elements)", pos)
 
     # -- positions and diagnostics
     def line(self, pos: int) -> int:
@@ -377,6 +390,7 @@ class _Parser:
                 raise self.error(f"expected a value in the {'set' if is_set else 'sequence'} of keyword "
                                  f"{key}, found a structure keyword", empty.pos) from None
             items.append(item)
+            self.spend(1, pos)
             m = match(text, pos)
             sep = m.group(PUNCT) if m.lastindex == PUNCT else None
             if sep == ",":
@@ -487,8 +501,13 @@ class _Parser:
                 key, dq, bare, opener, flat, closer, nested, unit = f.groups()
                 upper = key.upper()
                 if upper not in _STRUCTURE and "/*" not in key and not _is_end(upper, key):
+                    cost = 1 + (flat.count(",") + 1 if flat is not None else 0) + (
+                        nested.count(",") + 1 if nested is not None else 0)
+                    if cost > self.budget:
+                        self.spend(cost, f.start(1))
                     value = self.fast_value(dq, bare, opener, flat, closer, nested)
                     if value is not _NO_FAST_VALUE:
+                        self.budget -= cost
                         pending = None
                         if unit is not None:
                             value = _with_unit(value, self.unit(unit))
@@ -557,6 +576,7 @@ class _Parser:
                 if m.lastindex == BARE and type(value) is str:
                     pending = (items, len(items), kstart)
             items.append((key, value))
+            self.spend(1, kstart)
 
     def problem(self, message: str, pos: int) -> None:
         """A defect lenient mode tolerates: a warning when lenient, else a LabelError."""
@@ -580,6 +600,7 @@ class _Parser:
         name, nstart, pos = self.bare(m)
         if isinstance(name, _Radix) or name == "" or name.upper() in _STRUCTURE:
             raise self.error(f"expected a name after '{key} =', found {text[nstart:pos]!r}", nstart)
+        self.spend(1, kstart)
         if len(stack) >= MAX_DEPTH:
             raise self.error(f"OBJECT/GROUP blocks nested deeper than {MAX_DEPTH}", kstart)
         kind = "GROUP" if upper.endswith("GROUP") else "OBJECT"
@@ -598,6 +619,7 @@ class _Parser:
                     raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
                 raise self.error(f"expected a name after '{key} ='", _token_start(m))
             name, _, pos = self.bare(m)
+        self.spend(1, kstart)
         if not stack:
             self.problem(f"{key} without an open {kind}", kstart)
             return items, pos
