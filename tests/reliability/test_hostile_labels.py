@@ -112,6 +112,11 @@ def build_cases(folder: Path, server_url: str) -> dict[str, tuple[Any, str]]:
                                         "refuse"),
         "pds3-15MiB-of-objects": (lambda: _pds3(b"OBJECT = A\r\nEND_OBJECT = A\r\n" * (15 * MiB // 28)),
                                   "refuse"),
+        # the costliest labels the budgets still accept
+        "pds3-49990-statements-with-units": (lambda: _pds3(b"A = 1 <m>\r\n" * 49_990), "read"),
+        "pds3-24990-objects": (lambda: _pds3(b"OBJECT = A\r\nEND_OBJECT = A\r\n" * 24_990), "read"),
+        "xml-199990-elements": (lambda: many + b"<a>1</a>" * 199_990 + b"</Observation_Area>"
+                                b"</Product_Observational>", "read"),
         "pds3-no-end-then-200MB-zeros": (None, "refuse"),
         "pds3-attached-label-then-200MB-zeros": (None, "read"),
         # --- garbage
