@@ -156,9 +156,14 @@ def decode_vax(raw: np.ndarray, codec: str) -> np.ndarray:
 
 
 def decode(raw: np.ndarray, element: Element) -> np.ndarray:
-    """Stored elements (as viewed with ``element.stored``) → values in native byte order."""
-    if element.codec == "native" or element.codec == "bytes":
-        if raw.dtype.byteorder in ("=", "|") or raw.dtype.isnative:
+    """Stored elements (as viewed with ``element.stored``) → values in native byte order.
+
+    ``raw`` may be a read-only view of a memory map (copied here) or a writeable array the byte source
+    made for this read (returned as is when already native and contiguous)."""
+    if element.codec in ("native", "bytes"):
+        if raw.dtype.isnative:
+            if raw.flags.writeable and raw.flags.c_contiguous:
+                return raw          # a private buffer the byte source filled for us: no copy
             return np.array(raw, copy=True, order="C")
         return raw.astype(raw.dtype.newbyteorder("="), order="C")
     if element.codec.startswith("vax"):

@@ -199,6 +199,45 @@ def test_range_planner_matches_numpy(case):
     fsspec.filesystem("memory").rm(name)
 
 
+@settings(max_examples=100, deadline=None)
+@given(layouts_and_keys())
+def test_local_direct_reads_match_numpy(case):
+    import os
+    import tempfile
+    from unittest import mock
+
+    from archive_fed.products import io as product_io
+
+    layout, key = case
+    blob = rng(35).integers(0, 256, size=layout.end + 7, dtype=np.uint8).tobytes()
+    with tempfile.NamedTemporaryFile(suffix=".img", delete=False) as stream:
+        stream.write(blob)
+    try:
+        layout = Strided(stream.name, layout.offset, layout.shape, layout.strides, layout.dtype)
+        expected = np.ndarray(layout.shape, dtype=layout.dtype, buffer=blob, offset=layout.offset,
+                              strides=layout.strides)[key]
+        with mock.patch.object(product_io, "DIRECT_READ", 0):      # every dense selection via preadv
+            got = product_io.LocalFile(stream.name).read(layout, key)
+        np.testing.assert_array_equal(got, expected)
+        assert got.shape == expected.shape
+    finally:
+        os.unlink(stream.name)
+
+
+def test_large_native_reads_use_one_kernel_copy(tmp_path):
+    cube = rng(36).random((3, 1000, 1000), dtype=np.float32)       # 12 MB, PC_REAL: native order
+    cube.astype("<f4").tofile(tmp_path / "cube.img")
+    (tmp_path / "cube.lbl").write_text(
+        '^IMAGE = "cube.img"\nOBJECT = IMAGE\n BANDS = 3\n LINES = 1000\n LINE_SAMPLES = 1000\n'
+        " SAMPLE_TYPE = PC_REAL\n SAMPLE_BITS = 32\nEND_OBJECT = IMAGE\nEND\n")
+    ds = af.open_product(tmp_path / "cube.lbl")
+    source = backend_array(ds["IMAGE"]).source
+    np.testing.assert_array_equal(ds["IMAGE"].values, cube)
+    assert source.bytes_read == cube.nbytes
+    np.testing.assert_array_equal(ds["IMAGE"][1:, 100:900].values, cube[1:, 100:900])
+    np.testing.assert_array_equal(ds["IMAGE"][0, :, ::2].values, cube[0, :, ::2])   # sparse: memory map
+
+
 def test_product_warning_is_a_user_warning():
     assert issubclass(ProductWarning, UserWarning)
 
