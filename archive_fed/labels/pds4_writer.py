@@ -160,19 +160,28 @@ def _pointer(value: Any, record_bytes: int | None, where: str) -> tuple[str | No
 
 
 def _image_objects(label: Block) -> list[_ImageObject]:
-    record_bytes = number(label.get("RECORD_BYTES")) if "RECORD_BYTES" in label else None
+    record_bytes = _num(label, "RECORD_BYTES")
     images = []
     for key, value in label.items_:
         if not key.startswith("^"):
             continue
         name = key[1:]
-        block = label.get(name) if name in label else None
+        block = label.get(name)
         if not isinstance(block, Block) or "LINES" not in block or "LINE_SAMPLES" not in block:
             continue
         where = _pointer(value, int(record_bytes) if record_bytes else None, key)
         if where is not None:
             images.append(_ImageObject(name, where[0], where[1], block))
     return sorted(images, key=lambda image: (image.file or "", image.offset))
+
+
+def _kw(block: Block, key: str) -> str | None:
+    """A keyword's value as text (None when absent or null)."""
+    return text(block.get(key))
+
+
+def _num(block: Block, key: str) -> float | None:
+    return number(block.get(key))
 
 
 def _local_path(url: str | None) -> str | None:
@@ -255,7 +264,7 @@ def _observation(root: etree._Element, label: Block, record: ProductRecord,
         _el(summary, "purpose", "Science")
         _el(summary, "processing_level", record.processing_level)
     mission = missions.get(record.mission) if record.mission else None
-    mission_name = (text(label.get("MISSION_NAME")) if "MISSION_NAME" in label else None) or (
+    mission_name = (_kw(label, "MISSION_NAME")) or (
         mission.name if mission else record.mission) or "UNKNOWN"
     investigation = _el(area, "Investigation_Area")
     _el(investigation, "name", mission_name)
@@ -274,7 +283,7 @@ def _observation(root: etree._Element, label: Block, record: ProductRecord,
         component = _el(system, "Observing_System_Component")
         _el(component, "name", record.instrument)
         _el(component, "type", "Instrument")
-        full_name = text(label.get("INSTRUMENT_NAME")) if "INSTRUMENT_NAME" in label else None
+        full_name = _kw(label, "INSTRUMENT_NAME")
         if full_name and full_name.upper() != record.instrument.upper():
             _el(component, "description", full_name)
     for target in record.targets or ["Moon"]:
@@ -320,8 +329,7 @@ def _header(area: etree._Element, length: int, identifier: str = "pds3_label") -
 
 def _special_constants(block: Block, integer: bool) -> list[tuple[str, str]]:
     found: dict[str, float] = {}
-    kinds = block.get("INVALID_TYPE") if "INVALID_TYPE" in block else None
-    values = block.get("INVALID_VALUE") if "INVALID_VALUE" in block else None
+    kinds, values = block.get("INVALID_TYPE"), block.get("INVALID_VALUE")
     if isinstance(kinds, (list, tuple)) and isinstance(values, (list, tuple)):
         for kind, value in zip(kinds, values):
             tag = _INVALID_TYPES.get(str(kind).strip().upper())
@@ -329,7 +337,7 @@ def _special_constants(block: Block, integer: bool) -> list[tuple[str, str]]:
             if tag and value is not None:
                 found.setdefault(tag, value)
     for keyword, tag in _SPECIAL_KEYWORDS.items():
-        value = number(block.get(keyword)) if keyword in block else None
+        value = _num(block, keyword)
         if value is not None:
             found.setdefault(tag, value)
     return [(tag, _number_text(found[tag], integer)) for tag in _SPECIAL_ORDER if tag in found]
@@ -339,18 +347,17 @@ def _array(area: etree._Element, image: _ImageObject, path: str | None) -> str |
     """Append the PDS4 array of one PDS3 image object; its local identifier (None when impossible)."""
     block = image.block
     where = f"{path or ''}: {image.name}"
-    prefix = sum(number(block.get(k)) or 0 for k in ("LINE_PREFIX_BYTES", "LINE_SUFFIX_BYTES") if k in block)
-    sample_type = text(block.get("SAMPLE_TYPE")) if "SAMPLE_TYPE" in block else None
-    bits = number(block.get("SAMPLE_BITS")) if "SAMPLE_BITS" in block else None
+    prefix = sum(_num(block, k) or 0 for k in ("LINE_PREFIX_BYTES", "LINE_SUFFIX_BYTES"))
+    sample_type = _kw(block, "SAMPLE_TYPE")
+    bits = _num(block, "SAMPLE_BITS")
     data_type = pds4_data_type(sample_type, int(bits)) if sample_type and bits else None
     if prefix or data_type is None:
         reason = "line prefix/suffix bytes" if prefix else f"sample type {sample_type!r} of {bits} bits"
         warnings.warn(f"{where}: not described as a PDS4 array ({reason})", LabelWarning, stacklevel=3)
         return None
-    bands = int(number(block.get("BANDS")) or 1) if "BANDS" in block else 1
+    bands = int(_num(block, "BANDS") or 1)
     lines, samples = int(number(block["LINES"]) or 0), int(number(block["LINE_SAMPLES"]) or 0)
-    storage = re.sub(r"[\s-]+", "_", (text(block.get("BAND_STORAGE_TYPE")) or "BAND_SEQUENTIAL").upper()) \
-        if "BAND_STORAGE_TYPE" in block else "BAND_SEQUENTIAL"
+    storage = re.sub(r"[\s-]+", "_", (_kw(block, "BAND_STORAGE_TYPE") or "BAND_SEQUENTIAL").upper())
     if bands > 1:
         names = _AXES.get(storage, _AXES["BAND_SEQUENTIAL"])
         sizes = {"Band": bands, "Line": lines, "Sample": samples}
@@ -365,11 +372,11 @@ def _array(area: etree._Element, image: _ImageObject, path: str | None) -> str |
     _el(node, "axis_index_order", "Last Index Fastest")
     element = _el(node, "Element_Array")
     _el(element, "data_type", data_type)
-    unit = text(block.get("UNIT")) if "UNIT" in block else None
+    unit = _kw(block, "UNIT")
     if unit:
         _el(element, "unit", unit)
-    scale = number(block.get("SCALING_FACTOR")) if "SCALING_FACTOR" in block else None
-    offset = number(block.get("OFFSET")) if "OFFSET" in block else None
+    scale = _num(block, "SCALING_FACTOR")
+    offset = _num(block, "OFFSET")
     if scale is not None and (scale != 1.0 or offset):
         _el(element, "scaling_factor", repr(scale))
     if offset:
@@ -432,8 +439,8 @@ def pds4_label_for(pds3_label_or_path: Any, record: ProductRecord | None = None,
     label = _label_of(pds3_label_or_path)
     assert isinstance(label, Block)
     record = record or normalize(label)
-    data_set = text(label.get("DATA_SET_ID")) if "DATA_SET_ID" in label else None
-    product_id = text(label.get("PRODUCT_ID")) if "PRODUCT_ID" in label else record.product_id
+    data_set = _kw(label, "DATA_SET_ID")
+    product_id = _kw(label, "PRODUCT_ID") or record.product_id
     prefix = authority or AUTHORITIES.get(record.agency or "", "nasa:pds")
     bundle, product = lid_part(data_set or record.mission or "pds3"), lid_part(product_id or "product")
     lid = f"urn:{prefix}:{bundle}:data:{product}"
@@ -446,35 +453,36 @@ def pds4_label_for(pds3_label_or_path: Any, record: ProductRecord | None = None,
     nsmap = {None: PDS_NS, "xsi": XSI_NS}
     if None not in (record.lon_min, record.lon_max, record.lat_min, record.lat_max):
         nsmap["cart"] = CART_NS
-    root = etree.Element(f"{{{PDS_NS}}}Product_Observational", nsmap=nsmap)  # type: ignore[arg-type]
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    _identification(root, label, record, lid, version, modified)
-    observation_at = len(root)
-
+    file_areas: list[etree._Element] = []
     first_image = None
     label_name = _file_name(label_url) if label_url else None
     for url in data_urls:
-        area = _el(root, "File_Area_Observational")
+        area = etree.Element(f"{{{PDS_NS}}}File_Area_Observational")
         size, md5 = _file_facts(url, record, len(data_urls) == 1, checksums)
         _file(area, url, size, md5)
-        name = _file_name(url)
-        attached = name == label_name
-        mine = [i for i in images if (i.file or label_name) == name]
-        if attached:
+        mine = [i for i in images if (i.file or label_name) == _file_name(url)]
+        if _file_name(url) == label_name:  # the PDS3 label is attached to this file
             starts = [i.offset for i in mine]
             _header(area, min(starts) if starts else getattr(label, "label_bytes", 0) or size or 0)
         for image in mine:
             identifier = _array(area, image, label.path)
             first_image = first_image or identifier
-    if label_url and label_name not in {_file_name(u) for u in data_urls}:
-        area = _el(root, "File_Area_Observational_Supplemental")
+        file_areas.append(area)
+    if label_url and label_name not in {_file_name(u) for u in data_urls}:  # a detached PDS3 label
+        area = etree.Element(f"{{{PDS_NS}}}File_Area_Observational_Supplemental")
         size, md5 = _file_facts(label_url, record, False, checksums)
         _file(area, label_url, size, md5)
         _header(area, size or getattr(label, "label_bytes", 0))
+        file_areas.append(area)
 
-    observation = etree.Element("placeholder")
-    _observation(observation, label, record, first_image)
-    root.insert(observation_at, observation[0])
+    nsmap = {None: PDS_NS, "xsi": XSI_NS}
+    if None not in (record.lon_min, record.lon_max, record.lat_min, record.lat_max):
+        nsmap["cart"] = CART_NS
+    root = etree.Element(f"{{{PDS_NS}}}Product_Observational", nsmap=nsmap)  # type: ignore[arg-type]
+    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    _identification(root, label, record, lid, version, modified)
+    _observation(root, label, record, first_image)
+    root.extend(file_areas)
     tree = etree.ElementTree(root)
     root.addprevious(etree.ProcessingInstruction("xml-model", SCHEMATRON))
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)

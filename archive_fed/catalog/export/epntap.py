@@ -12,7 +12,6 @@ The VOTable loads into a TAP server such as DaCHS (``epntap2`` mixin) as it is.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -315,13 +314,3 @@ def to_epntap(catalog: "Catalog", out: str | os.PathLike, format: str = "votable
     except OSError as exc:
         raise CatalogError(f"cannot write the EPN-TAP table: {exc}", path=path) from exc
 
-
-def julian_day(value: _dt.datetime) -> float:
-    """Julian day (UTC) of an aware or naive-UTC datetime.
-
-    >>> julian_day(_dt.datetime(2000, 1, 1, 12, tzinfo=_dt.timezone.utc))
-    2451545.0
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    return value.timestamp() / 86400.0 + JD_UNIX_EPOCH if math.isfinite(value.timestamp()) else math.nan

@@ -199,8 +199,9 @@ def to_stac(catalog: "Catalog", out: str | os.PathLike, *, title: str = "archive
             description: str | None = None) -> "pystac.Catalog":
     """Write ``catalog`` as a self-contained STAC catalog under the folder ``out``.
 
-    ``out`` is a folder (created) or a path ending in ``catalog.json`` (its folder is used). Returns the
-    saved :class:`pystac.Catalog`.
+    ``out`` is a folder (created) or a path ending in ``catalog.json`` (its folder is used); files of the
+    same names are overwritten, other files are left alone (export into an empty folder to get exactly
+    this catalog). Returns the saved :class:`pystac.Catalog`.
 
     Examples
     --------
