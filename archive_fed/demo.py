@@ -55,5 +55,6 @@ def run_demo(catalog: str = "catalogs/demo.zarr", *, workers: int = 4, progress:
     with serve_directory(SAMPLE_ROOT, DEMO_PORT) as base:
         for name, folder in (("pds3-volume", PDS3_VOLUME), ("pds4-bundle", PDS4_BUNDLE)):
             url = f"{base}{folder.relative_to(SAMPLE_ROOT).as_posix()}/"
-            reports.append(harvest(name, url=url, catalog=catalog, workers=workers, progress=progress))
+            reports.append(harvest(name, url=url, catalog=catalog, workers=workers, progress=progress,
+                                   state_key=f"archive_fed-sample:{folder.name}"))
     return reports

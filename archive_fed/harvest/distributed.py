@@ -29,7 +29,7 @@ IN_FLIGHT_PER_WORKER = 2
 def process_batch(source: Source, catalog: str, refs: list[ProductRef], priors: list[Seen | None],
                   now: _dt.datetime, threads: int) -> list[tuple[str, int, Failure | None]]:
     """A dask task: process ``refs``, commit new/updated records as one journal part, return outcomes."""
-    state = HarvestState(catalog, source.name, source.url)
+    state = HarvestState(catalog, source.name, source.state_id)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         results = list(pool.map(lambda pair: process(source, pair[0], pair[1], now), zip(refs, priors)))
     records = [r[1] for r in results if r[0] in (NEW, UPDATED)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import errno
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -114,9 +115,9 @@ def process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.dateti
     attempts = 1
     try:
         if ref.record is not None:  # API sources deliver records directly
-            record = ref.record.replace(harvested_at=now, archive=ref.record.archive or source.name)
-            digest = hashlib.md5(repr(sorted(record.to_dict().items() - {("harvested_at", None)})).encode()
-                                 ).hexdigest()
+            record = ref.record.replace(harvested_at=None, archive=ref.record.archive or source.name)
+            digest = hashlib.md5(json.dumps(record.to_dict(), sort_keys=True).encode()).hexdigest()
+            record = record.replace(harvested_at=now)
             seen = Seen(ref.key, record.uid or "", ref.etag, ref.last_modified, ref.size, digest)
             if prior and prior.digest == digest:
                 return UNCHANGED, None, seen, 0, None, 1
@@ -186,7 +187,7 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     since_time = utc_time(since) if since is not None else None
     if since is not None and since_time is None:
         raise ValueError(f"--since: not a date or time: {since!r}")
-    state = HarvestState(catalog, src.name, src.url)
+    state = HarvestState(catalog, src.name, src.state_id)
     started = _now()
     result = HarvestReport(source=src.name, url=src.url, catalog=catalog, started=started)
     clock = time.perf_counter()

@@ -107,6 +107,12 @@ class Source:
         return normalize(label, archive=self.name, label_url=ref.url)
 
     # ---- helpers --------------------------------------------------------------------------------
+    @property
+    def state_id(self) -> str:
+        """What identifies this archive in the harvest state: the URL, unless the ``state_key`` option
+        names it (an archive served from changing addresses, e.g. the demo's loopback server)."""
+        return str(self.options.get("state_key") or self.url)
+
     def key_for(self, url: str) -> str:
         root = self.url.rstrip("/") + "/"
         return url[len(root):] if url.startswith(root) else url

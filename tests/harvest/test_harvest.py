@@ -232,3 +232,33 @@ def test_cli_harvest_exit_codes_and_stderr(tmp_path, capsys):
     assert main(["harvest", "no-such-source", "--url", "x", "--catalog", catalog]) == 2
     assert "unknown source" in capsys.readouterr().err
     assert main(["harvest", "pds3-volume", "--catalog", catalog]) == 2   # no url: nothing can be done
+
+
+class _InMemorySource(af.sources.Source):
+    """A third-party-style source delivering ready records (the engine's direct path)."""
+
+    name = "in-memory"
+    protocol = "test"
+    description = "records from a list"
+
+    def discover(self, *, since=None, state=None):
+        from archive_fed.sources.base import ProductRef
+
+        for record in self.options["records"]:
+            yield ProductRef(key=record.uid, url=f"mem://{record.uid}", record=record)
+
+
+def test_sources_may_deliver_records_directly(tmp_path):
+    records = [af.ProductRecord(uid=f"DS/P{i}", lid=f"DS/P{i}", product_id=f"P{i}", mission="kaguya",
+                                lon_min=i, lon_max=i + 1, lat_min=0, lat_max=1) for i in range(5)]
+    catalog = str(tmp_path / "cat.zarr")
+    first = af.harvest(_InMemorySource("mem://", records=records), catalog=catalog, progress=False)
+    assert (first.new, first.failed) == (5, 0)
+    again = af.harvest(_InMemorySource("mem://", records=records), catalog=catalog, progress=False)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
+    changed = [r.replace(title="new title") if r.uid == "DS/P2" else r for r in records]
+    third = af.harvest(_InMemorySource("mem://", records=changed), catalog=catalog, progress=False)
+    assert (third.new, third.updated, third.unchanged) == (0, 1, 4)
+    stored = {r.uid: r for r in af.Catalog.open(catalog).records()}
+    assert stored["DS/P2"].title == "new title" and stored["DS/P2"].archive == "in-memory"
+    assert all(r.harvested_at is not None for r in stored.values())
