@@ -323,7 +323,9 @@ def _pds3_fields(label: Block) -> dict[str, Any]:
     if (records and record_bytes and text(_first(label, "RECORD_TYPE")) == "FIXED_LENGTH"
             and len(data_urls) == 1):
         file_size = int(records * record_bytes)
-    md5 = text(_find_anywhere(label, "MD5_CHECKSUM"))
+    # only a file-level checksum describes the data file; one inside an object (LROC EDR's IMAGE) covers
+    # that object's bytes, not the file a user downloads
+    md5 = text(_first(label, "MD5_CHECKSUM", "FILE_MD5_CHECKSUM"))
 
     return {
         "uid": lid, "lid": lid, "vid": text(_first(label, "PRODUCT_VERSION_ID")), "product_id": product_id,
