@@ -536,9 +536,10 @@ class Transport:
     # ---------------------------------------------------------------- public API
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None,
-            conditional: Mapping[str, Any] | None = None) -> Response:
+            conditional: Mapping[str, Any] | None = None, max_bytes: int | None = None) -> Response:
         """GET ``url``; with ``conditional={"etag": …, "last_modified": …}`` a 304 answer comes back as
-        ``Response(not_modified=True, content=b"")``."""
+        ``Response(not_modified=True, content=b"")``. ``max_bytes`` lowers the size cap for this call
+        (a label need not be allowed what a data file is)."""
         sent = dict(headers or {})
         if conditional:
             if conditional.get("etag"):
@@ -551,7 +552,7 @@ class Transport:
                 modified = formatdate(modified, usegmt=True)
             if modified:
                 sent["If-Modified-Since"] = str(modified)
-        return self._request("GET", url, sent)
+        return self._request("GET", url, sent, cap=max_bytes)
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -573,14 +574,15 @@ class Transport:
         """Bytes ``start`` to ``end`` (exclusive, like a slice; None = to the end) of ``url``.
 
         A server that ignores ``Range`` and answers 200 is sliced here, so ``.content`` is always
-        the requested bytes; a range starting at or after the end of the file gives empty
-        ``.content`` (status 416), as slicing past the end of bytes does.
+        the requested bytes (and only the first ``end`` bytes of its answer are read: the rest of a
+        500 MB image is never downloaded); a range starting at or after the end of the file gives
+        empty ``.content`` (status 416), as slicing past the end of bytes does.
         """
         if start < 0 or (end is not None and end <= start):
             raise ValueError(f"invalid byte range {start}:{end}")
         sent = {**(headers or {}), "Range": f"bytes={start}-{'' if end is None else end - 1}"}
         try:
-            response = self._request("GET", url, sent)
+            response = self._request("GET", url, sent, stop_after=end)
         except FetchError as error:
             if error.status != 416:
                 raise
@@ -589,30 +591,34 @@ class Transport:
             response.content = response.content[start:end]
         return response
 
-    def fetch_bytes(self, url_or_path: str | os.PathLike[str]) -> bytes:
+    def fetch_bytes(self, url_or_path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
         """The bytes at an HTTP(S) URL (through :meth:`get`), a local path, a ``file://`` URL or any
-        fsspec URL (``s3://…``, ``memory://…``, ``simplecache::…``), all under the size cap."""
+        fsspec URL (``s3://…``, ``memory://…``, ``simplecache::…``), all under the size cap (or the
+        lower ``max_bytes``)."""
         target = os.fspath(url_or_path)
         scheme = _scheme(target)
         if scheme in ("http", "https"):
-            return self.get(target).content
+            return self.get(target, max_bytes=max_bytes).content
         if scheme in ("", "file"):
             path = _file_url_to_path(target) if scheme == "file" else target
-            return self._read_local(path, target)
-        return self._read_fsspec(target)
+            return self._read_local(path, target, self._cap(max_bytes))
+        return self._read_fsspec(target, self._cap(max_bytes))
 
     # ---------------------------------------------------------------- local and fsspec
 
-    def _too_big(self, size: int, url: str, attempts: int = 1) -> FetchError:
-        return _fail(f"answer of {size} bytes exceeds the limit of {self.max_bytes} bytes", url,
+    def _cap(self, max_bytes: int | None) -> int:
+        return self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
+
+    def _too_big(self, size: int, url: str, attempts: int = 1, limit: int | None = None) -> FetchError:
+        return _fail(f"answer of {size} bytes exceeds the limit of {self._cap(limit)} bytes", url,
                      attempts=attempts)
 
-    def _read_local(self, path: str, shown: str) -> bytes:
+    def _read_local(self, path: str, shown: str, limit: int) -> bytes:
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                if size > self.max_bytes:
-                    raise self._too_big(size, shown)
+                if size > limit:
+                    raise self._too_big(size, shown, limit=limit)
                 return f.read()
         except FileNotFoundError:
             raise _fail("no such file", shown) from None
@@ -621,16 +627,16 @@ class Transport:
         except OSError as exc:
             raise _fail(f"cannot read: {exc.strerror or type(exc).__name__}", shown) from None
 
-    def _read_fsspec(self, url: str) -> bytes:
+    def _read_fsspec(self, url: str, limit: int) -> bytes:
         try:
             with fsspec.open(url, "rb") as f:
-                data = f.read(self.max_bytes + 1)
+                data = f.read(limit + 1)
         except FileNotFoundError:
             raise _fail("no such file", url) from None
         except Exception as exc:  # fsspec backends raise anything; never leak them raw
             raise _fail(f"cannot read through fsspec ({type(exc).__name__})", url) from None
-        if len(data) > self.max_bytes:
-            raise self._too_big(len(data), url)
+        if len(data) > limit:
+            raise self._too_big(len(data), url, limit=limit)
         return data
 
     # ---------------------------------------------------------------- HTTP machinery
@@ -645,7 +651,10 @@ class Transport:
             self._local.session = session
         return session
 
-    def _request(self, method: str, url: str, headers: dict[str, str]) -> Response:
+    def _request(self, method: str, url: str, headers: dict[str, str], *, cap: int | None = None,
+                 stop_after: int | None = None) -> Response:
+        """``cap``: a lower size cap for this request; ``stop_after``: read at most that many bytes of a
+        body and drop the connection (range requests answered with the whole file)."""
         try:
             url, url_auth = _split_userinfo(url)
             _host_key(url)  # raises ValueError for a malformed host or port
@@ -659,7 +668,8 @@ class Transport:
         for _ in range(MAX_REDIRECTS + 1):
             host = _hostname(url)
             auth = _BasicAuth(*url_auth) if url_auth and host == origin else self._credentials.auth_for(host)
-            response, attempts, retry = self._send(method, url, headers, auth, attempts, retry)
+            response, attempts, retry = self._send(method, url, headers, auth, attempts, retry,
+                                                   (self._cap(cap), stop_after))
             if response.status not in REDIRECT_STATUSES:
                 response.attempts = attempts
                 return response
@@ -695,7 +705,7 @@ class Transport:
         return target
 
     def _send(self, method: str, url: str, headers: dict[str, str], auth: AuthBase | None,
-              attempts: int, retry: Retry) -> tuple[Response, int, Retry]:
+              attempts: int, retry: Retry, body: tuple[int, int | None]) -> tuple[Response, int, Retry]:
         """One request with retries: returns ``(response, attempts so far, retry state)``."""
         shown = redact_url(url)
         while True:
@@ -704,7 +714,7 @@ class Transport:
                 self.request_count += 1
             try:
                 with self._limiter.slot(_host_key(url)):
-                    return self._attempt(method, url, headers, auth, retry, attempts), attempts, retry
+                    return self._attempt(method, url, headers, auth, retry, attempts, body), attempts, retry
             except _Transient as failure:
                 try:
                     retry = retry.increment(method, shown, response=failure.raw, error=failure.error)
@@ -728,7 +738,7 @@ class Transport:
             return None
 
     def _attempt(self, method: str, url: str, headers: dict[str, str], auth: AuthBase | None,
-                 retry: Retry, attempts: int) -> Response:
+                 retry: Retry, attempts: int, body: tuple[int, int | None]) -> Response:
         try:
             answer = self._session().request(
                 method, url, headers=headers, auth=auth or _NO_AUTH, timeout=self.timeout,
@@ -749,7 +759,7 @@ class Transport:
             if status == 304:
                 return Response(final, status, headers_in, attempts=attempts, not_modified=True)
             if 200 <= status < 300:
-                content = b"" if method == "HEAD" else self._read_body(answer, url, attempts)
+                content = b"" if method == "HEAD" else self._read_body(answer, url, attempts, *body)
                 return Response(final, status, headers_in, content, attempts=attempts)
             has_retry_after = "Retry-After" in answer.headers
             if status not in GONE_STATUSES and retry.is_retry(method, status, has_retry_after):
@@ -757,17 +767,21 @@ class Transport:
             raise _fail(f"HTTP {status} {answer.reason or ''}".rstrip(), url, status=status,
                         attempts=attempts)
 
-    def _read_body(self, answer: requests.Response, url: str, attempts: int) -> bytes:
+    def _read_body(self, answer: requests.Response, url: str, attempts: int, limit: int,
+                   stop_after: int | None) -> bytes:
         declared = answer.headers.get("Content-Length", "").strip()
         length = int(declared) if declared.isdigit() else None
-        if length is not None and length > self.max_bytes:
-            raise self._too_big(length, url, attempts)
+        wanted = length if length is None or stop_after is None else min(length, stop_after)
+        if wanted is not None and wanted > limit:
+            raise self._too_big(length or 0, url, attempts, limit)
         body = bytearray()
         try:
             for chunk in answer.iter_content(CHUNK_SIZE):
                 body += chunk
-                if len(body) > self.max_bytes:
-                    raise _fail(f"answer exceeds the limit of {self.max_bytes} bytes", url, attempts=attempts)
+                if stop_after is not None and len(body) >= stop_after:
+                    return bytes(body[:stop_after])  # the rest is not wanted: closing drops the connection
+                if len(body) > limit:
+                    raise _fail(f"answer exceeds the limit of {limit} bytes", url, attempts=attempts)
         except requests.exceptions.ContentDecodingError:
             raise _fail("answer cannot be decoded (Content-Encoding)", url, status=answer.status_code,
                         attempts=attempts) from None

@@ -47,9 +47,9 @@ def fetch_label(transport: Any, url: str, *, conditional: dict[str, Any] | None 
     if scheme in ("", "file"):
         return _fetch_local(url, conditional, Response)
     if scheme not in ("http", "https") or not may_be_attached(url):
-        if scheme in ("http", "https"):
-            return transport.get(url, conditional=conditional)
-        return Response(url, 200, content=transport.fetch_bytes(url))
+        if scheme in ("http", "https"):   # capped at a label's size: a 300 MB "label" is not downloaded
+            return transport.get(url, conditional=conditional, max_bytes=MAX_LABEL)
+        return Response(url, 200, content=transport.fetch_bytes(url, max_bytes=MAX_LABEL))
     headers = _conditional_headers(conditional)
     piece = FIRST_PIECE
     response = transport.get_range(url, 0, piece, headers=headers)

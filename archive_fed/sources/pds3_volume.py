@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from ..errors import ArchiveFedError, FetchError, LabelError
 from ..labels import parse_label
 from ..labels.index_table import index_table_file, product_paths, read_index_table
+from ..labels.remote import MAX_LABEL
 from ..labels.values import utc_time
 from ..transport import url_join
 from .base import Problem, ProductRef, Source
@@ -68,7 +69,7 @@ class PDS3VolumeSource(Source):
         for candidate in INDEX_LABELS:
             label_url = url_join(self.url, candidate)
             try:
-                data = self.transport.fetch_bytes(label_url)
+                data = self.transport.fetch_bytes(label_url, max_bytes=MAX_LABEL)
             except FetchError as exc:
                 if exc.status in (None, 403, 404, 410):
                     continue

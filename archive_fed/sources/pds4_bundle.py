@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from ..errors import ArchiveFedError
 from ..labels import parse_label
 from ..labels.pds4 import PDS4Label
+from ..labels.remote import MAX_LABEL
 from ..transport import url_join
 from .base import Problem, ProductRef, Source
 from .listing import walk
@@ -67,7 +68,7 @@ class PDS4BundleSource(Source):
     def _read_structure(self, url: str) -> None:
         """Bundle and collection labels: remember them; read collections' inventories."""
         try:
-            label = parse_label(self.transport.fetch_bytes(url), path=url)
+            label = parse_label(self.transport.fetch_bytes(url, max_bytes=MAX_LABEL), path=url)
         except ArchiveFedError as exc:
             self.problems.append(Problem(url, type(exc).__name__, str(exc), 1))
             return
