@@ -57,4 +57,26 @@ def run_demo(catalog: str = "catalogs/demo.zarr", *, workers: int = 4, progress:
             url = f"{base}{folder.relative_to(SAMPLE_ROOT).as_posix()}/"
             reports.append(harvest(name, url=url, catalog=catalog, workers=workers, progress=progress,
                                    state_key=f"archive_fed-sample:{folder.name}"))
+    _point_at_local_copy(catalog, base, SAMPLE_ROOT)
     return reports
+
+
+def _point_at_local_copy(catalog: str, base: str, root: Path) -> None:
+    """The loopback server is gone once the demo ends: point the records' label and data URLs at the same
+    files in the installed package, so ``open_product`` works on the demo catalog."""
+    from .catalog import Catalog
+
+    def local(url: str | None) -> str | None:
+        if url and url.startswith(base):
+            return str(root.joinpath(*url[len(base):].split("/")))
+        return url
+
+    current = Catalog.open(catalog)
+    records = [r.replace(label_url=local(r.label_url), data_urls=[local(u) for u in r.data_urls])
+               for r in current.records()]
+    if all(r.label_url == c.label_url for r, c in zip(records, current.records())):
+        return
+    rewritten = Catalog.from_records(records)
+    for key, value in current.state.items():
+        rewritten.set_state(key, value)
+    rewritten.save(catalog)

@@ -65,6 +65,10 @@ def test_demo_harvests_the_sample_archive_and_reruns_incrementally(tmp_path):
     catalog = af.Catalog.open(str(tmp_path / "catalogs" / "demo.zarr"))
     assert len(catalog) == 15
     assert {r.mission for r in catalog.records()} == {"kaguya", "lro", "change-4", "kplo"}
+    assert all(os.path.isfile(r.label_url) for r in catalog.records())  # the loopback server is gone
+    tc = next(r for r in catalog.records() if r.product_id == "TC1S2B0_01_05307S001E3596")
+    image = af.open_product(tc)
+    assert image[next(iter(image.data_vars))].shape == (24, 32)
     second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert second.returncode == 0
     assert "new 0, updated 0, unchanged 8" in second.stdout and "unchanged 7" in second.stdout
