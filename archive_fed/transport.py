@@ -296,6 +296,12 @@ class _Credentials:
         self._enabled = explicit is not False
         self._cache: dict[str, AuthBase | None] = {}
         self._lock = threading.Lock()
+        #: given for one host at run time (``user:password@`` in a source URL): they win over the rest
+        self.added: dict[str, Credential] = {}
+
+    def add(self, host: str, credential: Credential) -> None:
+        with self._lock:
+            self.added[host.lower()] = credential
 
     def __repr__(self) -> str:
         if not self._enabled:
@@ -305,6 +311,9 @@ class _Credentials:
         return "<credentials: env/netrc, masked>"
 
     def auth_for(self, host: str) -> AuthBase | None:
+        added = self.added.get(host)
+        if added is not None:
+            return _BearerAuth(added) if isinstance(added, str) else _BasicAuth(*added)
         if not self._enabled or not host:
             return None
         with self._lock:
@@ -521,7 +530,13 @@ class Transport:
 
     def __reduce__(self) -> tuple:
         """Pickled as its settings: sessions, pools and locks are rebuilt where it is unpickled."""
-        return (_rebuild_transport, (self._settings,))
+        return (_rebuild_transport, (self._settings, dict(self._credentials.added)))
+
+    def add_credentials(self, host: str, credential: Credential) -> None:
+        """Send ``credential`` (a bearer token, or ``(user, password)``) to ``host`` and to no other,
+        in preference to the environment and netrc. Sources call this for ``user:password@`` in their
+        URL, so the URL they keep, log and store carries no secret."""
+        self._credentials.add(host, credential)
 
     def __enter__(self) -> Transport:
         return self
@@ -796,5 +811,8 @@ class Transport:
         return bytes(body)
 
 
-def _rebuild_transport(settings: dict[str, Any]) -> Transport:
-    return Transport(**settings)
+def _rebuild_transport(settings: dict[str, Any], added: dict[str, Any] | None = None) -> Transport:
+    transport = Transport(**settings)
+    for host, credential in (added or {}).items():
+        transport.add_credentials(host, credential)
+    return transport

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator
+from urllib.parse import urlsplit
 
 from ..errors import SourceError
 from ..labels import normalize, parse_label
 from ..labels.remote import fetch_label
 from ..record import ProductRecord
-from ..transport import Transport, is_within
+from ..transport import Transport, _split_userinfo, is_within
 
 
 @dataclass
@@ -76,8 +77,14 @@ class Source:
         url = url or self.default_url
         if not url:
             raise SourceError(f"source {self.name!r} needs a url (archive root or endpoint)")
-        self.url = url
         self.transport = transport or Transport()
+        if url.lower().startswith(("http://", "https://")):
+            # user:password@ goes to the transport (for that host only), never into the URL that
+            # records, reports, logs and the harvest state keep
+            url, userinfo = _split_userinfo(url)
+            if userinfo:
+                self.transport.add_credentials(urlsplit(url).hostname or "", userinfo)
+        self.url = url
         self.options = options
         self.problems: list[Problem] = []
 
