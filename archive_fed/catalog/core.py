@@ -14,10 +14,11 @@ from fsspec.core import url_to_fs
 
 from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
-from . import parquet, store
-from .encoding import (CATEGORICAL, DIM, NAT, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
+from . import parquet, store, stream
+from .encoding import (CATEGORICAL, DIM, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
                        dataset_from_columns, decode_list, factorize, records_from_columns,
                        text_values, vid_ranks)
+from .reader import StoreReader
 from .search import SearchIndex, TextFilter
 
 #: Rows decoded at a time by :meth:`Catalog.records` (one stored chunk).
@@ -41,12 +42,22 @@ class StoreSource:
     path: str
     storage_options: dict | None
     token: str | None
+    location: store.Location | None = None
+    _reader: StoreReader | None = None
 
     def check(self) -> None:
         if self.token is not None and store.read_token(self.path, self.storage_options) != self.token:
             raise CatalogError("the catalog store was replaced since this catalog was opened; "
                                "open it again (or .load() a catalog before saving over its store)",
                                path=self.path)
+
+    @property
+    def reader(self) -> StoreReader:
+        """Direct column reads from the store generation opened (made on first use)."""
+        if self._reader is None:
+            where = self.location or store.locate(self.path, self.storage_options)
+            self._reader = StoreReader(where.fs, where.root, where.url, where.storage_options)
+        return self._reader
 
 
 def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray) -> np.ndarray:
@@ -87,7 +98,8 @@ class Catalog:
 
     def __init__(self, dataset: xr.Dataset, *, codes: Mapping[str, Codes] | None = None,
                  _parent: tuple[SearchIndex, np.ndarray] | None = None,
-                 _source: StoreSource | None = None, _whole_source: bool = False) -> None:
+                 _source: StoreSource | None = None, _whole_source: bool = False,
+                 _rows: np.ndarray | None = None, _block: int | None = None) -> None:
         missing = [name for name in FIELDS if name not in dataset.variables]
         if missing:
             raise CatalogError(f"a catalog dataset needs every record field; missing {missing}")
@@ -100,6 +112,12 @@ class Catalog:
         self._index: SearchIndex | None = None
         self._source = _source  # lazily read store, if any
         self._whole_source = _whole_source  # every row of that store, unchanged
+        # with a source: this catalog's row numbers in the store (None: all of them, in order);
+        # text and numeric columns are read from there, categorical ones are in self._codes/self._ds
+        self._rows = _rows
+        self._block = _block  # products per block when streamed (Catalog.open with chunks)
+        # fields whose values self._ds holds in memory even though the catalog reads from a store
+        self._loaded = frozenset(self._codes) if _block is None else frozenset()
 
     # --- constructors and storage ------------------------------------------------------------------
     @classmethod
@@ -122,16 +140,43 @@ class Catalog:
 
     @classmethod
     def open(cls, path: str, chunks: Any = None, storage_options: dict | None = None) -> "Catalog":
-        """Open a catalog store lazily: a Zarr directory (``catalogs/x.zarr``) or any fsspec URL.
+        """Open a catalog store lazily: a Zarr directory (``catalogs/x.zarr``) or any fsspec URL
+        (``s3://bucket/lunar.zarr`` with ``storage_options`` for s3fs, ``memory://``, ...).
 
-        ``chunks`` is passed to :func:`xarray.open_zarr` (dask arrays). A ``.parquet`` path is read with
-        :meth:`read_parquet`. A store left by an interrupted :meth:`save` is recovered first.
+        Without ``chunks`` the small categorical columns are read at once, the others when needed;
+        the first search builds an in-memory index (fast for up to tens of millions of products).
+
+        With ``chunks`` nothing is read until asked, and nothing whole is kept: :meth:`search`,
+        :meth:`summary` (``repr``) and :meth:`records` stream the store a block of ``chunks``
+        products at a time, reading only the columns they need, so memory stays bounded by the block
+        size for catalogs larger than memory. :meth:`search` returns the hits as an in-memory
+        catalog. ``chunks`` is a number of products, ``"auto"`` (about a million), ``{}`` (one stored
+        shard) or ``{"product": n}``; :meth:`to_xarray` gives dask arrays of that chunking.
+
+        A ``.parquet`` path is read with :meth:`read_parquet`. A store left by an interrupted
+        :meth:`save` is recovered first.
+
+        Examples
+        --------
+        >>> big = Catalog.open("catalogs/federation.zarr", chunks="auto")  # doctest: +SKIP
+        >>> hits = big.search(mission="LRO", start="2010-01-01", stop="2010-02-01",
+        ...                   bbox=(350, -10, 10, 10))  # doctest: +SKIP
         """
         if str(path).endswith(".parquet"):
             return cls.read_parquet(path, storage_options=storage_options)
-        ds, codes, token = store.open_zarr(str(path), chunks=chunks, storage_options=storage_options)
-        return cls(ds, codes=codes, _source=StoreSource(str(path), storage_options, token),
-                   _whole_source=True)
+        if chunks is None:
+            ds, codes, token, location = store.open_zarr(str(path), storage_options=storage_options)
+            source = StoreSource(str(path), storage_options, token, location)
+            return cls(ds, codes=codes, _source=source, _whole_source=True)
+        source = StoreSource(str(path), storage_options, None)
+        source.location = store.locate(str(path), storage_options)
+        source.token = store.read_token(source.location.url, source.location.storage_options)
+        reader = source.reader
+        block = stream.block_rows(chunks, reader.columns["uid"].shard, len(reader))
+        ds, _, _, _ = store.open_zarr(source.location.url, chunks={DIM: block},
+                                      storage_options=source.location.storage_options,
+                                      lazy_categories=True)
+        return cls(ds, _source=source, _whole_source=True, _block=block)
 
     def save(self, path: str, storage_options: dict | None = None) -> None:
         """Write the catalog to a Zarr store, atomically (see :mod:`archive_fed.catalog.store`).
@@ -157,15 +202,51 @@ class Catalog:
         parquet.write_parquet(table, str(path), storage_options)
 
     # --- columns -----------------------------------------------------------------------------------
+    def _store_rows(self, rows: slice | np.ndarray = slice(None)) -> slice | np.ndarray:
+        """Row numbers in the source store of this catalog's ``rows``."""
+        if self._rows is None:
+            return slice(*rows.indices(len(self))) if isinstance(rows, slice) else rows
+        return self._rows[rows]
+
     def _column(self, name: str) -> np.ndarray:
-        if self._source is not None:
-            self._source.check()
-        return np.asarray(self._ds[name].values)
+        if self._source is None:
+            return np.asarray(self._ds[name].values)
+        self._source.check()
+        if name in self._loaded:
+            return np.asarray(self._ds[name].values)
+        return self._source.reader.values(name, self._store_rows())
+
+    def _columns(self, rows: slice) -> dict[str, np.ndarray]:
+        """Every field of some rows; from a store, each column's chunks are read once, in bulk."""
+        if self._source is None:
+            batch = self._ds.isel({DIM: rows})
+            return {name: batch[name].values for name in FIELDS}
+        self._source.check()
+        out = {name: np.asarray(self._ds[name].values)[rows] for name in FIELDS if name in self._loaded}
+        where = self._store_rows(rows)
+        out.update(self._source.reader.take(where, [n for n in FIELDS if n not in out])
+                   if isinstance(where, np.ndarray) else
+                   self._source.reader.block(where.start, where.stop, [n for n in FIELDS if n not in out]))
+        return out
 
     def _codes_of(self, name: str) -> Codes:
         if name not in self._codes:
-            self._codes[name] = factorize(text_values(self._column(name)))
+            if self._source is not None and self._source.reader.columns[name].categories is not None:
+                self._source.check()
+                self._codes[name] = self._source.reader.codes(name, self._store_rows())
+            else:
+                self._codes[name] = factorize(text_values(self._column(name)))
         return self._codes[name]
+
+    def _gather(self, rows: np.ndarray) -> "Catalog":
+        """An in-memory catalog of some rows of the source store (all fields)."""
+        reader = self._source.reader  # type: ignore[union-attr]
+        self._source.check()  # type: ignore[union-attr]
+        codes = {name: reader.codes(name, rows) for name in CATEGORICAL
+                 if reader.columns[name].categories is not None}
+        columns = reader.take(rows, [name for name in FIELDS if name not in codes])
+        columns.update({name: column.decode() for name, column in codes.items()})
+        return Catalog(dataset_from_columns(columns, self._ds.attrs), codes=codes)
 
     def _search_index(self) -> SearchIndex:
         if self._index is None:
@@ -175,14 +256,17 @@ class Catalog:
     def _take(self, rows: np.ndarray | slice) -> "Catalog":
         if isinstance(rows, np.ndarray) and rows.size == len(self) and self._is_all(rows):
             same = Catalog(self._ds, codes=self._codes, _parent=self._parent, _source=self._source,
-                           _whole_source=self._whole_source)
+                           _whole_source=self._whole_source, _rows=self._rows, _block=self._block)
             same._index = self._index  # same rows: the same search arrays
             return same
-        ds = self._ds.isel({DIM: rows})
-        codes = {name: column.take(rows) for name, column in self._codes.items()}
         if isinstance(rows, slice):
             rows = np.arange(len(self))[rows]
-        return Catalog(ds, codes=codes, _parent=(self._search_index(), rows), _source=self._source)
+        if self._block is not None:  # streamed: the selection is read into memory
+            return self._gather(np.asarray(self._store_rows(rows)))
+        ds = self._ds.isel({DIM: rows})
+        codes = {name: column.take(rows) for name, column in self._codes.items()}
+        return Catalog(ds, codes=codes, _parent=(self._search_index(), rows), _source=self._source,
+                       _rows=None if self._source is None else np.asarray(self._store_rows(rows)))
 
     @staticmethod
     def _is_all(rows: np.ndarray) -> bool:
@@ -194,6 +278,7 @@ class Catalog:
             self._source.check()
         self._ds.load()
         self._source = None
+        self._rows = self._block = None
         return self
 
     # --- records -----------------------------------------------------------------------------------
@@ -203,10 +288,7 @@ class Catalog:
     def records(self) -> Iterator[ProductRecord]:
         """Every record, in catalog order (decoded a stored chunk at a time)."""
         for begin in range(0, len(self), BATCH_ROWS):
-            if self._source is not None:
-                self._source.check()
-            batch = self._ds.isel({DIM: slice(begin, begin + BATCH_ROWS)})
-            yield from records_from_columns({name: batch[name].values for name in FIELDS})
+            yield from records_from_columns(self._columns(slice(begin, begin + BATCH_ROWS)))
 
     def __iter__(self) -> Iterator[ProductRecord]:
         return self.records()
@@ -216,10 +298,7 @@ class Catalog:
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"product {i} out of range for a catalog of {n}")
-        if self._source is not None:
-            self._source.check()
-        row = self._ds.isel({DIM: slice(i % n, i % n + 1)})
-        return next(records_from_columns({name: row[name].values for name in FIELDS}))
+        return next(records_from_columns(self._columns(slice(i % n, i % n + 1))))
 
     def __getitem__(self, key: int | slice | Sequence[int] | np.ndarray) -> Any:
         """``cat[i]`` is a record; a slice, row numbers or a boolean mask give a catalog."""
@@ -327,7 +406,8 @@ class Catalog:
             ds = parts[0]._ds.copy(deep=False)
             ds.attrs = {**parts[0]._ds.attrs, **attrs}
             return cls(ds, codes=parts[0]._codes, _source=parts[0]._source,
-                       _whole_source=parts[0]._whole_source)
+                       _whole_source=parts[0]._whole_source, _rows=parts[0]._rows,
+                       _block=parts[0]._block)
         codes = {name: concat_codes([c._codes_of(name) for c in parts]) for name in CATEGORICAL}
         columns: dict[str, np.ndarray] = {}
         for name, kind in FIELDS.items():
@@ -370,34 +450,23 @@ class Catalog:
         >>> hits = cat.search(mission="kaguya", start="2008-01-01", stop="2009-01-01",
         ...                   bbox=(350, -10, 10, 10))  # doctest: +SKIP
         """
-        rows = self._search_index().select(
-            mission=mission, instrument=instrument, target=target, level=level, start=start, stop=stop,
-            bbox=bbox, agency=agency, archive=archive, product_id=product_id)
-        return self._take(rows)
+        filters = dict(mission=mission, instrument=instrument, target=target, level=level, start=start,
+                       stop=stop, bbox=bbox, agency=agency, archive=archive, product_id=product_id)
+        if self._block is not None and self._source is not None:  # streamed: whole store, in order
+            self._source.check()
+            return self._gather(stream.select(self._source.reader, self._block, filters))
+        return self._take(self._search_index().select(**filters))
 
     # --- display -----------------------------------------------------------------------------------
     def summary(self, top: int = 8) -> dict[str, Any]:
-        """Counts and extents shown by ``repr``: missions, instruments, time span, lon/lat extent."""
-        out: dict[str, Any] = {"products": len(self)}
-        for name in ("mission", "instrument"):
-            column = self._codes_of(name)
-            counts = np.bincount(column.codes[column.codes >= 0], minlength=len(column.categories))
-            order = np.argsort(-counts, kind="stable")[:top]
-            out[name] = [(str(column.categories[i]), int(counts[i])) for i in order if counts[i]]
-            out[f"{name}_kinds"] = int((counts > 0).sum())
-        index = self._search_index()
-        lo, hi = index.times()
-        valid = hi != NAT
-        out["time"] = (None if not valid.any() else
-                       (format_time(pd.Timestamp(lo[valid].min()).to_pydatetime()),
-                        format_time(pd.Timestamp(hi[valid].max()).to_pydatetime())))
-        extent = []
-        for name, reduce in (("lon_min", np.nanmin), ("lat_min", np.nanmin),
-                             ("lon_max", np.nanmax), ("lat_max", np.nanmax)):
-            values = self._column(name).astype(np.float64)
-            extent.append(None if np.isnan(values).all() else float(reduce(values)))
-        out["extent"] = None if None in extent else tuple(extent)
-        return out
+        """Counts and extents shown by ``repr``: missions, instruments, time span, lon/lat extent.
+
+        A streamed catalog (opened with ``chunks``) is summarised block by block.
+        """
+        if self._block is not None and self._source is not None:
+            self._source.check()
+            return stream.summary(self._source.reader, self._block, top)
+        return stream.Summary().add(self._search_index(), self._column, self._codes_of).result(top)
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -140,15 +140,25 @@ class SearchIndex:
     parent
         For a catalog selected from another: that catalog's index and the selected rows, so arrays it
         already built are sliced rather than rebuilt.
+    rows_of
+        ``rows_of(field, rows)`` reads some rows of a field: when given, a filter running on few
+        surviving rows reads those rows only instead of whole columns.
+    keys
+        A cache of category keys shared between indexes over the same categories (blocks of a store).
     """
 
     def __init__(self, size: int, codes: Callable[[str], Codes], column: Callable[[str], np.ndarray],
-                 parent: tuple["SearchIndex", np.ndarray] | None = None):
+                 parent: tuple["SearchIndex", np.ndarray] | None = None,
+                 rows_of: Callable[[str, np.ndarray], np.ndarray] | None = None,
+                 keys: dict | None = None):
         self.size = size
         self._parent = parent  # the index this catalog's rows were selected from, and those rows
         self._codes = codes
         self._column = column
-        self._keys: dict[tuple[str, str], list[set[str]]] = {}
+        self._rows_of = rows_of  # reads only some rows of a column (a streamed block of a store)
+        # per (field, key function): the categories seen, their keys and the codes each query hit;
+        # blocks streamed from one store share it, so a query resolves its names once
+        self._keys: dict[tuple[str, str], KeyTable] = {} if keys is None else keys
         self._times: tuple[np.ndarray, np.ndarray] | None = None
         self._footprints: tuple[np.ndarray, ...] | None = None
         self._product_ids: pa.Array | None = None
@@ -160,10 +170,11 @@ class SearchIndex:
         stored_keys = stored_keys or keys
         codes = self._codes(field)
         cache_key = (field, getattr(stored_keys, "__name__", repr(stored_keys)))
-        if cache_key not in self._keys:
-            self._keys[cache_key] = [stored_keys(c) for c in codes.categories.tolist()]
-        wanted = set().union(*(keys(n) for n in names))
-        hits = [i for i, k in enumerate(self._keys[cache_key]) if k & wanted]
+        table = self._keys.get(cache_key)
+        if table is None or table.categories is not codes.categories:
+            table = KeyTable(codes.categories, [stored_keys(c) for c in codes.categories.tolist()])
+            self._keys[cache_key] = table
+        hits = table.hits(frozenset().union(*(keys(n) for n in names)))
         if len(hits) <= 4:  # a few equality tests beat a gather through a look-up table
             mask = np.zeros(self.size, dtype=bool)
             for code in hits:
@@ -189,40 +200,30 @@ class SearchIndex:
         return mask
 
     # numeric filters -------------------------------------------------------------------------------
-    def times(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(lo, hi)`` int64 ns per product; no times → lo = +max, hi = -max so nothing overlaps."""
+    def times(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` int64 ns per product (of ``rows`` only, if given); no times → lo = +max,
+        hi = -max so nothing overlaps."""
         if self._times is None and self._parent and self._parent[0]._times is not None:
-            index, rows = self._parent
-            self._times = tuple(a[rows] for a in index.times())  # type: ignore[assignment]
+            index, parent_rows = self._parent
+            self._times = tuple(a[parent_rows] for a in index.times())  # type: ignore[assignment]
+        if self._times is None and rows is not None and self._rows_of is not None:
+            return time_arrays(self._rows_of("start_time", rows), self._rows_of("stop_time", rows))
         if self._times is None:
-            start = np.asarray(self._column("start_time")).astype("datetime64[ns]").view(np.int64)
-            stop = np.asarray(self._column("stop_time")).astype("datetime64[ns]").view(np.int64)
-            start = np.where(start == NAT, stop, start)  # a missing end is an instant at the other
-            stop = np.where(stop == NAT, start, stop)
-            missing = start == NAT
-            lo = np.where(missing, np.iinfo(np.int64).max, np.minimum(start, stop))
-            hi = np.where(missing, NAT, np.maximum(start, stop))
-            self._times = (lo, hi)
-        return self._times
+            self._times = time_arrays(self._column("start_time"), self._column("stop_time"))
+        return self._times if rows is None else (self._times[0][rows], self._times[1][rows])
 
-    def footprints(self) -> tuple[np.ndarray, ...]:
-        """``(p1_lo, p1_hi, p2_hi, lat_lo, lat_hi)``; no footprint → arcs that meet nothing."""
+    def footprints(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """``(p1_lo, p1_hi, p2_hi, lat_lo, lat_hi)`` (of ``rows`` only, if given); no footprint →
+        arcs that meet nothing."""
+        fields = ("lon_min", "lon_max", "lat_min", "lat_max")
         if self._footprints is None and self._parent and self._parent[0]._footprints is not None:
-            index, rows = self._parent
-            self._footprints = tuple(a[rows] for a in index.footprints())
+            index, parent_rows = self._parent
+            self._footprints = tuple(a[parent_rows] for a in index.footprints())
+        if self._footprints is None and rows is not None and self._rows_of is not None:
+            return footprint_arrays(*(self._rows_of(f, rows) for f in fields))
         if self._footprints is None:
-            lon_min, lon_max, lat_min, lat_max = (
-                np.asarray(self._column(f), dtype=np.float64)
-                for f in ("lon_min", "lon_max", "lat_min", "lat_max"))
-            missing = np.isnan(lon_min) | np.isnan(lon_max) | np.isnan(lat_min) | np.isnan(lat_max)
-            p1_lo, p1_hi, p2_hi = lon_arcs(lon_min, lon_max)
-            lat_lo = np.minimum(lat_min, lat_max)
-            lat_hi = np.maximum(lat_min, lat_max)
-            for array, never in ((p1_lo, _INF), (p1_hi, -_INF), (p2_hi, -_INF),
-                                 (lat_lo, _INF), (lat_hi, -_INF)):
-                array[missing] = never
-            self._footprints = (p1_lo, p1_hi, p2_hi, lat_lo, lat_hi)
-        return self._footprints
+            self._footprints = footprint_arrays(*(self._column(f) for f in fields))
+        return self._footprints if rows is None else tuple(a[rows] for a in self._footprints)
 
     @staticmethod
     def time_mask(arrays: tuple[np.ndarray, np.ndarray], lo: int | None, hi: int | None) -> np.ndarray:
@@ -275,7 +276,7 @@ class SearchIndex:
         mask = None
         for m in masks:
             mask = m if mask is None else mask & m
-        stages: list[tuple[Callable[[tuple], np.ndarray], Callable[[], tuple]]] = []
+        stages: list[tuple[Callable[[tuple], np.ndarray], Callable[..., tuple]]] = []
         if t_lo is not None or t_hi is not None:
             stages.append((lambda arrays: self.time_mask(arrays, t_lo, t_hi), self.times))
         if box is not None:
@@ -284,7 +285,8 @@ class SearchIndex:
         rows = None if mask is None else self._rows_if_sparse(mask)
         for test, arrays in stages:
             if rows is not None:
-                rows = rows[test(tuple(a[rows] for a in arrays()))]
+                if rows.size:
+                    rows = rows[test(arrays(rows))]
                 continue
             stage_mask = test(arrays())
             mask = stage_mask if mask is None else mask & stage_mask
@@ -297,3 +299,44 @@ class SearchIndex:
         if np.count_nonzero(mask) <= SPARSE_FRACTION * self.size:
             return np.flatnonzero(mask)
         return None
+
+
+class KeyTable:
+    """The keys of each category of a column, and the codes each set of wanted keys hits."""
+
+    def __init__(self, categories: np.ndarray, keys: list[set[str]]) -> None:
+        self.categories = categories
+        self.keys = keys
+        self._hits: dict[frozenset[str], list[int]] = {}
+
+    def hits(self, wanted: frozenset[str]) -> list[int]:
+        found = self._hits.get(wanted)
+        if found is None:
+            found = self._hits[wanted] = [i for i, k in enumerate(self.keys) if k & wanted]
+        return found
+
+
+def time_arrays(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` int64 ns of observation intervals (see :meth:`SearchIndex.times`)."""
+    start = np.asarray(start).astype("datetime64[ns]").view(np.int64)
+    stop = np.asarray(stop).astype("datetime64[ns]").view(np.int64)
+    start = np.where(start == NAT, stop, start)  # a missing end is an instant at the other
+    stop = np.where(stop == NAT, start, stop)
+    missing = start == NAT
+    lo = np.where(missing, np.iinfo(np.int64).max, np.minimum(start, stop))
+    hi = np.where(missing, NAT, np.maximum(start, stop))
+    return lo, hi
+
+
+def footprint_arrays(lon_min: np.ndarray, lon_max: np.ndarray, lat_min: np.ndarray,
+                     lat_max: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(p1_lo, p1_hi, p2_hi, lat_lo, lat_hi)`` of footprints (see :meth:`SearchIndex.footprints`)."""
+    lon_min, lon_max, lat_min, lat_max = (np.asarray(a, dtype=np.float64)
+                                          for a in (lon_min, lon_max, lat_min, lat_max))
+    missing = np.isnan(lon_min) | np.isnan(lon_max) | np.isnan(lat_min) | np.isnan(lat_max)
+    p1_lo, p1_hi, p2_hi = lon_arcs(lon_min, lon_max)
+    lat_lo = np.minimum(lat_min, lat_max)
+    lat_hi = np.maximum(lat_min, lat_max)
+    for array, never in ((p1_lo, _INF), (p1_hi, -_INF), (p2_hi, -_INF), (lat_lo, _INF), (lat_hi, -_INF)):
+        array[missing] = never
+    return p1_lo, p1_hi, p2_hi, lat_lo, lat_hi
