@@ -51,8 +51,15 @@ def source_key(name: str, url: str) -> str:
 
 def _atomic_parquet(table: pa.Table, path: str) -> None:
     temporary = f"{path}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    pq.write_table(table, temporary, compression="zstd")
-    os.replace(temporary, path)
+    try:
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, path)
+    except OSError as exc:   # a full disk, a read-only folder: a typed error, and no partial file left
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise CatalogError(f"cannot write harvest state: {exc.strerror or exc}", path=path) from exc
 
 
 def _seen_table(rows: Iterable[Seen]) -> pa.Table:
