@@ -49,10 +49,12 @@ def _columns(table: Mapping[str, Any], path: str | None) -> list[IndexColumn]:
         raw = table.getall("COLUMN")
     elif "COLUMN" in table:
         raw = table["COLUMN"]
-    if isinstance(raw, Mapping):
+    if not isinstance(raw, (list, tuple)):
         raw = [raw]
     columns = []
     for number_, column in enumerate(raw, 1):
+        if not isinstance(column, Mapping):      # 'COLUMN = 5': a keyword, not an object
+            raise LabelError(f"index table COLUMN {number_} is not an OBJECT", path=path)
         name = text(column.get("NAME"))
         start = number(column.get("START_BYTE"))
         size = number(column.get("BYTES"))
