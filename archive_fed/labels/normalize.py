@@ -321,8 +321,9 @@ def _pds3_fields(label: Block) -> dict[str, Any]:
     file_size = None
     records, record_bytes = number(_first(label, "FILE_RECORDS")), number(_first(label, "RECORD_BYTES"))
     if (records and record_bytes and text(_first(label, "RECORD_TYPE")) == "FIXED_LENGTH"
-            and len(data_urls) == 1):
-        file_size = int(records * record_bytes)
+            and len(data_urls) == 1 and records.is_integer() and record_bytes.is_integer()
+            and 0 < records * record_bytes < 2**62):  # a size, not a typo such as FILE_RECORDS = 1.0E308
+        file_size = int(records) * int(record_bytes)
     # only a file-level checksum describes the data file; one inside an object (LROC EDR's IMAGE) covers
     # that object's bytes, not the file a user downloads
     md5 = text(_first(label, "MD5_CHECKSUM", "FILE_MD5_CHECKSUM"))
