@@ -242,10 +242,11 @@ class Catalog:
         """An in-memory catalog of some rows of the source store (all fields)."""
         reader = self._source.reader  # type: ignore[union-attr]
         self._source.check()  # type: ignore[union-attr]
-        codes = {name: reader.codes(name, rows) for name in CATEGORICAL
+        raw = reader.raw_many(rows)
+        codes = {name: Codes(raw[name], reader.columns[name].categories) for name in CATEGORICAL
                  if reader.columns[name].categories is not None}
-        columns = reader.take(rows, [name for name in FIELDS if name not in codes])
-        columns.update({name: column.decode() for name, column in codes.items()})
+        columns = {name: codes[name].decode() if name in codes else reader.decode(name, values)
+                   for name, values in raw.items()}
         return Catalog(dataset_from_columns(columns, self._ds.attrs), codes=codes)
 
     def _search_index(self) -> SearchIndex:

@@ -11,10 +11,14 @@ spanning 0–360, lander points (min = max) and missing ones; some times and siz
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
 
 import numpy as np
 
 from ..record import ProductRecord
+from .encoding import Codes
 
 #: (mission, agency, host, archive, format, instruments, first year, level pairs)
 MISSIONS = (
@@ -136,3 +140,187 @@ def _identifiers(slug: str, fmt: str, instrument: str, native: str, run: int, i:
     lid = f"{dsid}/{pid}"
     data = [url[:-4] + ".img"] + ([url[:-4] + ".tab"] if i % 5 == 0 else [])
     return pid, lid, lid, None, url, data
+
+
+# --- columns without records: catalogs of tens of millions of products -----------------------------
+
+def _table(values: list[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+_TARGETS = _table(['["Moon"]', '["Moon","Earth"]', '["Sun"]', "[]"])
+_INSTRUMENTS = _table(sorted({i for m in MISSIONS for i in m[5]}))
+_LEVELS = _table(sorted({lv for m in MISSIONS for lv, _ in m[7]}))
+_NATIVES = _table(sorted({nat for m in MISSIONS for _, nat in m[7]}))
+def _run_texts(run_mission: np.ndarray, run_instrument: np.ndarray,
+               run_level: np.ndarray) -> dict[str, np.ndarray]:
+    """Per run of one data set, the text its products share (object arrays; a few hundred runs).
+
+    A product's identifiers are then ``prefix[run] + "<stamp>_<number>" + suffix[run]``: the strings
+    :func:`_identifiers` builds one record at a time.
+    """
+    rows: list[tuple[str, ...]] = []
+    for m, ins, lev in zip(run_mission.tolist(), run_instrument.tolist(), run_level.tolist()):
+        slug, _, _, _, fmt, instruments, _, levels = MISSIONS[m]
+        instrument = instruments[ins % len(instruments)]
+        level, native = levels[lev % len(levels)]
+        up, low = slug.upper(), instrument.lower()
+        title = f"{up} {instrument} {native} product "
+        if slug.startswith("change"):
+            ce = slug.replace("change-", "CE")
+            prefix = f"{ce}_GRAS_{instrument}-1_SCI_N_"
+            rows.append((prefix, f"_A.{native}", prefix, "", f"https://clpds.example.org/{ce}/{instrument}/"
+                         f"{native}/", ".2BL", ".2B", "month", instrument, level, native, title))
+        elif fmt == "PDS4":
+            lid = f"urn:{slug}:pds:{slug.replace('-', '_')}_{low}:data_{native.lower()}:"
+            rows.append((f"{low}_", "", f"{low}_", lid, f"https://archive.example.org/{slug}/{low}/data/",
+                         ".xml", ".dat", "day", instrument, level, native, title))
+        else:
+            dsid = f"{up}-L-{instrument}-{native}-V1.0"
+            prefix = f"{instrument[:3]}{native}_"
+            rows.append((prefix, "", prefix.lower(), f"{dsid}/",
+                         f"https://archive.example.org/{slug}/{dsid.lower()}/data/", ".lbl", ".img", "day",
+                         instrument, level, native, title))
+    names = ("pid_prefix", "pid_suffix", "url_pid_prefix", "lid_prefix", "url_dir", "label_ext", "data_ext",
+             "dated", "instrument", "level", "native", "title_prefix")
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return {name: _table(list(values)) for name, values in zip(names, columns)}
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    return values.astype("U").astype(object)
+
+
+def _stamps(times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``YYYYmmddHHMMSS``, ``YYYY/jjj`` and ``YYYYmm`` of each time, as object arrays of str."""
+    seconds = times.astype("datetime64[s]")
+    year = seconds.astype("datetime64[Y]")
+    month = seconds.astype("datetime64[M]")
+    day = seconds.astype("datetime64[D]")
+    y = year.astype(np.int64) + 1970
+    mo = month.astype(np.int64) % 12 + 1
+    d = (day - month).astype(np.int64) + 1
+    sod = (seconds - day).astype(np.int64)
+    stamp = ((((y * 100 + mo) * 100 + d) * 100 + sod // 3600) * 100 + sod // 60 % 60) * 100 + sod % 60
+    doy = np.char.zfill(((day - year).astype(np.int64) + 1).astype("U"), 3).astype(object)
+    return _text(stamp), _text(y) + "/" + doy, _text(y * 100 + mo)
+
+
+def synthetic_columns(n: int, seed: int = 0, start: int = 0,
+                      harvested: str = "2026-01-15T00:00:00") -> dict[str, Any]:
+    """Columns of ``n`` products numbered from ``start`` (in-memory encoding, categorical fields as
+    :class:`~archive_fed.catalog.encoding.Codes`), for :class:`~archive_fed.catalog.bulk.CatalogWriter`.
+
+    The same kind of products as :func:`synthetic_records` — runs of :data:`RUN` products of one data
+    set, identifiers and URLs in each agency's style, awkward footprints, missing values — built with
+    array operations; ``uid`` is unique across calls for different rows. Same arguments, same columns.
+    """
+    rng = np.random.default_rng([seed, start])
+    i = np.arange(start, start + n, dtype=np.int64)
+    first_run = start // RUN
+    runs = (start + n - 1) // RUN - first_run + 1 if n else 0
+    # a run's data set depends on (seed, run) only, whatever the batch it falls in
+    run_values = np.array([np.random.default_rng([seed, 7, first_run + k]).random(4) for k in range(runs)])
+    run_values = run_values.reshape(runs, 4)
+    cumulative = np.cumsum(WEIGHTS / WEIGHTS.sum())
+    run_mission = np.minimum(np.searchsorted(cumulative, run_values[:, 0], side="right"), len(MISSIONS) - 1)
+    run_instrument = (run_values[:, 1] * (1 << 30)).astype(np.int64)
+    run_level = (run_values[:, 2] * (1 << 30)).astype(np.int64)
+    run_start = run_values[:, 3] * 4 * 365 * 86400
+    texts = _run_texts(run_mission, run_instrument, run_level)
+    r = i // RUN - first_run
+    mission = run_mission[r]
+
+    # observation times: consecutive within a run (from the batch's first row if it starts mid-run)
+    step = rng.exponential(600.0, n).round(3)
+    segment = (i % RUN == 0) | (np.arange(n) == 0)
+    step[segment] = 0.0
+    clock = np.cumsum(step)
+    offset = clock - clock[np.flatnonzero(segment)][np.cumsum(segment) - 1]
+    years = np.array([np.datetime64(f"{m[6]}-01-01", "us").astype(np.int64) for m in MISSIONS])
+    start_us = years[mission] + np.round((run_start[r] + offset) * 1e6).astype(np.int64)
+    stop_us = start_us + np.round(rng.exponential(120.0, n) * 1e6).astype(np.int64)
+    start_time = start_us.astype("datetime64[us]").astype("datetime64[ns]")
+    stop_time = stop_us.astype("datetime64[us]").astype("datetime64[ns]")
+    fp = _footprints(rng, n)
+    misc = rng.random((n, 4))
+    sizes = rng.integers(10_000, 500_000_000, n).astype(np.float64)
+    md5 = np.frombuffer(rng.bytes(16 * n).hex().encode("ascii"), dtype="S32").astype("U32").astype(object)
+
+    # identifiers: per-run prefixes and suffixes around "<stamp>_<number>"; + on object arrays of str
+    stamp, ydoy, yyyymm = _stamps(start_time)
+    t = {name: values[r] for name, values in texts.items()}
+    core = stamp + "_" + np.char.zfill(i.astype("U"), 7).astype(object)
+    pid = t["pid_prefix"] + core + t["pid_suffix"]
+    lid = np.where(t["lid_prefix"] == "", pid, t["lid_prefix"] + pid)
+    pds3 = t["label_ext"] == ".lbl"
+    tenth = (t["label_ext"] == ".xml") & (i % 7 == 0)  # PDS4 version 1.10
+    uid = np.where(pds3, lid, lid + np.where(tenth, "::1.10", "::1.0"))
+    base = (t["url_dir"] + np.where(t["dated"] == "month", yyyymm, ydoy) + "/" + t["url_pid_prefix"] + core
+            + t["pid_suffix"])
+    data = base + t["data_ext"]
+    data_urls = np.where(pds3 & (i % 5 == 0), '["' + data + '","' + base + '.tab"]', '["' + data + '"]')
+
+    u = misc[:, 0]
+    target_code = np.where(u < 0.9, 0, np.where(u < 0.95, 1, np.where(u < 0.98, 2, 3)))
+    categorical = {
+        "mission": _mission_codes(0, mission),
+        "agency": _mission_codes(1, mission),
+        "instrument_host": _mission_codes(2, mission),
+        "archive": _mission_codes(3, mission),
+        "label_format": _mission_codes(4, mission),
+        "instrument": _run_codes(_INSTRUMENTS, texts["instrument"], r),
+        "processing_level": _run_codes(_LEVELS, texts["level"], r),
+        "processing_level_native": _run_codes(_NATIVES, texts["native"], r),
+        "vid": Codes(np.where(pds3, -1, tenth.astype(np.int64)), _table(["1.0", "1.10"])),
+        "targets": Codes(target_code, _TARGETS),
+        "target": Codes(np.where(target_code == 3, -1, np.where(target_code == 2, 1, 0)),
+                        _table(["Moon", "Sun"])),
+    }
+    nat = np.datetime64("NaT", "ns")
+    return {
+        "uid": uid, "lid": lid, "product_id": pid, "title": t["title_prefix"] + pid, **categorical,
+        "start_time": np.where(misc[:, 1] < 0.02, nat, start_time),
+        "stop_time": np.where(misc[:, 1] < 0.05, nat, stop_time),
+        "lon_min": fp[:, 0], "lon_max": fp[:, 1], "lat_min": fp[:, 2], "lat_max": fp[:, 3],
+        "label_url": base + t["label_ext"], "data_urls": data_urls,
+        "file_size": np.where(misc[:, 2] < 0.03, np.nan, sizes),
+        "md5": np.where(misc[:, 3] < 0.2, "", md5),
+        "harvested_at": np.datetime64(harvested, "ns") + (i // 50).astype("timedelta64[s]"),
+    }
+
+
+def _run_codes(categories: np.ndarray, per_run: np.ndarray, r: np.ndarray) -> Codes:
+    return Codes(np.searchsorted(categories, per_run)[r], categories)
+
+
+def _mission_codes(column: int, mission: np.ndarray) -> Codes:
+    """Codes of a field that follows the mission (0 slug, 1 agency, 2 host, 3 archive, 4 format)."""
+    values = [m[column] for m in MISSIONS]
+    categories = _table(sorted(set(values)))
+    return Codes(np.searchsorted(categories, _table(values))[mission], categories)
+
+
+def write_synthetic(path: str, n: int, seed: int = 0, batch: int = 262_144,
+                    storage_options: dict | None = None) -> int:
+    """Write a catalog store of ``n`` synthetic products (:func:`synthetic_columns`) batch by batch,
+    with :class:`~archive_fed.catalog.bulk.CatalogWriter`: memory stays that of one batch.
+
+    Returns ``n``.
+    """
+    from .bulk import write_catalog
+
+    def batches() -> Iterator[dict[str, Any]]:
+        # the next batch is generated while this one is compressed and written
+        with ThreadPoolExecutor(1) as pool:
+            starts = iter(range(0, n, batch))
+            make = lambda begin: synthetic_columns(min(batch, n - begin), seed=seed, start=begin)  # noqa: E731
+            ahead = [pool.submit(make, begin) for begin in itertools.islice(starts, 1)]
+            while ahead:
+                current = ahead.pop().result()
+                ahead += [pool.submit(make, begin) for begin in itertools.islice(starts, 1)]
+                yield current
+
+    return write_catalog(path, batches(), storage_options=storage_options)
