@@ -169,6 +169,15 @@ class HarvestState:
         return records, seen
 
     def clear_journal(self) -> None:
+        """Delete the committed parts, and the temporary files of writers killed mid-write (at commit
+        time, under the harvest lock, every batch is in: a temporary left now belongs to no one)."""
         for path in self.journal_parts():
             os.remove(path)
+        for folder in (self.journal, self.root):
+            for name in os.listdir(folder):
+                if ".parquet.tmp-" in name:
+                    try:
+                        os.remove(os.path.join(folder, name))
+                    except OSError:
+                        pass
         self._part = 0

@@ -51,7 +51,7 @@ def content(catalog: Path | str) -> list[dict]:
 
 
 def leftovers(catalog: Path) -> list[str]:
-    parts = [str(p) for p in Path(f"{catalog}.harvest").rglob("part-*")]
+    parts = [str(p) for p in Path(f"{catalog}.harvest").rglob("*") if "part-" in p.name or ".tmp-" in p.name]
     temporaries = [str(p) for p in catalog.parent.glob(catalog.name + ".*-*")]
     return parts + temporaries
 
@@ -199,6 +199,19 @@ def test_full_disk_while_writing_the_journal(server, tmp_path, monkeypatch):
     assert rerun.recovered == 40 and rerun.failed == BAD      # the two complete parts were kept
     assert content(catalog) == server.reference and not leftovers(catalog)
     assert not list(Path(f"{catalog}.harvest").rglob("*.tmp-*"))
+
+
+def test_a_writer_killed_mid_part_leaves_nothing_after_the_resume(server, tmp_path):
+    """What a SIGKILL during a journal write leaves (a temporary part, a temporary seen table) is
+    cleaned up by the next complete run; the random kills below hit this only now and then."""
+    catalog = tmp_path / "cat.zarr"
+    harvest(server, catalog)
+    state = harvest_state.HarvestState(str(catalog), "pds3-volume", server.url_vol)
+    Path(state.journal, "part-00000009-99999-deadbeef.parquet.tmp-99999-0badf00d").write_bytes(b"PAR1")
+    Path(state.root, "seen.parquet.tmp-99999-0badf00d").write_bytes(b"PAR1")
+    rerun = harvest(server, catalog)
+    assert rerun.unchanged == N - BAD and content(catalog) == server.reference
+    assert not leftovers(catalog) and not list(Path(state.root).rglob("*.tmp-*"))
 
 
 # ------------------------------------------------------------------ kill -9
