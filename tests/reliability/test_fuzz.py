@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive_fed.errors import ArchiveFedError, LabelError, LabelWarning
+from archive_fed.errors import LabelError, LabelWarning
 from archive_fed.labels.index_table import product_paths, read_index_table
 from archive_fed.labels.pds3 import parse_pds3
 from tests.conftest import CORPUS, CORPUS_MISSING
