@@ -61,13 +61,16 @@ class CatalogWriter:
         fsspec options for a remote ``path``.
     attrs
         Extra catalog attributes (``state`` as a JSON string, ...).
+    shard_rows
+        Products per shard file (a multiple of ``store.INNER_CHUNK_ROWS``; the default is
+        ``store.CHUNK_ROWS``, the layout :meth:`Catalog.save <archive_fed.catalog.Catalog.save>` writes).
 
     Use it as a context manager: leaving the block normally closes the writer, an exception aborts it
     (the temporary store is deleted, any previous catalog stays).
     """
 
     def __init__(self, path: str, storage_options: dict | None = None,
-                 attrs: Mapping[str, Any] | None = None) -> None:
+                 attrs: Mapping[str, Any] | None = None, shard_rows: int = store.CHUNK_ROWS) -> None:
         self.path = str(path)
         self.storage_options = storage_options
         self.fs, root = url_to_fs(self.path, **(storage_options or {}))
@@ -83,6 +86,10 @@ class CatalogWriter:
         group_attrs = {"schema_version": SCHEMA_VERSION, "created": now, "updated": now, "state": "{}",
                        **dict(attrs or {})}
         self.shard, self.inner, self.text_inner = store.chunking(store.CHUNK_ROWS)
+        if shard_rows != self.shard:
+            if shard_rows <= 0 or shard_rows % self.inner:
+                raise CatalogError(f"shard_rows must be a positive multiple of {self.inner}", path=self.path)
+            self.shard = shard_rows
         self.group = zarr.open_group(url, mode="w", storage_options=None if self.local else storage_options,
                                      zarr_format=3, attributes=group_attrs)
         self.arrays = {name: self._create(name, kind) for name, kind in FIELDS.items()}

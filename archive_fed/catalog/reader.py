@@ -37,6 +37,8 @@ _EMPTY = 2 ** 64 - 1  # shard index entry of a chunk never written (all fill val
 _VLEN = VLenUTF8()
 _ZSTD = Zstd()
 _BLOSC = Blosc()  # decoding reads the compressor and shuffle from each chunk's header
+#: Shards read per bulk request when gathering rows (bounds the compressed bytes held at once).
+SHARDS_PER_READ = 2
 _NAN_FILL = "AAAAAAAA+H8="  # NaN as xarray writes a float _FillValue attribute to Zarr v3
 
 
@@ -66,8 +68,9 @@ def shard_layout(array: zarr.Array) -> str | None:
         return None
     sharding = codecs[0]
     inner, index = sharding.codecs, sharding.index_codecs
+    index_at_end = sharding.index_location == ShardingCodecIndexLocation.end
     if not (len(index) == 2 and isinstance(index[0], BytesCodec) and _little(index[0])
-            and isinstance(index[1], Crc32cCodec) and sharding.index_location == ShardingCodecIndexLocation.end):
+            and isinstance(index[1], Crc32cCodec) and index_at_end):
         return None
     if len(inner) != 2:
         return None
@@ -185,8 +188,8 @@ class StoreReader:
         names = list(names or FIELDS)
         if len(names) <= 1:
             return {name: self.raw(name, rows) for name in names}
-        with ThreadPoolExecutor(min(len(names), 2 * self.workers)) as pool:
-            return dict(zip(names, pool.map(lambda name: self.raw(name, rows), names)))
+        with ThreadPoolExecutor(min(len(names), self.workers)) as pool:
+            return dict(zip(names, pool.map(lambda name: self.raw(name, rows), names), strict=True))
 
     # --- straight from shard bytes --------------------------------------------------------------------
     def _direct(self, column: Column, rows: Rows) -> np.ndarray:
@@ -198,16 +201,21 @@ class StoreReader:
         out = np.empty(positions.size, dtype=object if column.layout == "text" else column.array.dtype)
         if not positions.size:
             return out
-        chunk_of = positions // column.inner
-        chunks, starts = np.unique(chunk_of, return_index=True)
+        chunks, starts = np.unique(positions // column.inner, return_index=True)
         bounds = np.append(starts, positions.size)
-        for i, values in enumerate(self._chunks(column, chunks.tolist())):
-            part = slice(bounds[i], bounds[i + 1])
-            out[part] = column.fill if values is None else values[positions[part] - chunks[i] * column.inner]
+        # a few shards at a time: memory holds their compressed bytes, not a whole column decoded
+        group = (chunks // (column.shard // column.inner)) // SHARDS_PER_READ
+        edges = np.flatnonzero(np.diff(group)) + 1
+        for first, last in zip(np.r_[0, edges], np.r_[edges, chunks.size], strict=True):
+            picks = [positions[bounds[i]:bounds[i + 1]] - chunks[i] * column.inner
+                     for i in range(first, last)]
+            values = self._chunks(column, chunks[first:last].tolist(), picks)
+            for i, picked in zip(range(first, last), values, strict=True):
+                out[bounds[i]:bounds[i + 1]] = column.fill if picked is None else picked
         return out
 
-    def _chunks(self, column: Column, chunks: list[int]) -> list[np.ndarray | None]:
-        """Decoded inner chunks, in order (None: never written, all fill values).
+    def _chunks(self, column: Column, chunks: list[int], picks: list[np.ndarray]) -> list[np.ndarray | None]:
+        """The values at ``picks`` of each inner chunk, decoded (None: never written, all fill values).
 
         Shards of which half the chunks are wanted are fetched whole (their index comes with them);
         of the others, the index and then the chunks' byte ranges. Each step is one bulk request.
@@ -225,12 +233,13 @@ class StoreReader:
                              [None if s in whole else -index_bytes for s in shards], [None] * len(shards))
         payloads: dict[int, bytes] = {}
         spans: list[tuple[int, str, int, int]] = []
-        for s, data in zip(shards, found):
+        for s, data in zip(shards, found, strict=True):
             if isinstance(data, FileNotFoundError):
                 continue  # a shard never written: all fill values
             if isinstance(data, BaseException):
                 raise CatalogError(f"cannot read {paths[s]}: {data}") from data
-            index = np.frombuffer(data[len(data) - index_bytes:len(data) - 4], dtype="<u8").reshape(per_shard, 2)
+            index = np.frombuffer(data[len(data) - index_bytes:len(data) - 4], dtype="<u8")
+            index = index.reshape(per_shard, 2)
             for c in wanted[s]:
                 offset, length = (int(v) for v in index[c % per_shard])
                 if offset == _EMPTY:
@@ -242,17 +251,26 @@ class StoreReader:
         if spans:
             ranges = self._ranges([p for _, p, _, _ in spans], [a for _, _, a, _ in spans],
                                   [b for _, _, _, b in spans])
-            for (c, path, _, _), data in zip(spans, ranges):
+            for (c, path, _, _), data in zip(spans, ranges, strict=True):
                 if isinstance(data, BaseException):
                     raise CatalogError(f"cannot read {path}: {data}") from data
                 payloads[c] = data
-        decode = _decode_text if column.layout == "text" else (
-            lambda data: np.frombuffer(_BLOSC.decode(data), dtype=column.array.dtype.newbyteorder("<")))
-        if len(payloads) > 1 and self.workers > 1:
+        pick = dict(zip(chunks, picks, strict=True))
+        dtype = None if column.layout == "text" else column.array.dtype.newbyteorder("<")
+
+        def decode(c: int) -> np.ndarray:
+            data = payloads.pop(c)
+            if column.layout == "text":
+                return _decode_text(data)[pick[c]]
+            values = np.frombuffer(_BLOSC.decode(data), dtype)
+            return values[pick[c]]
+
+        found_chunks = list(payloads)
+        if len(found_chunks) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers) as pool:
-                decoded = dict(zip(payloads, pool.map(decode, payloads.values())))
+                decoded = dict(zip(found_chunks, pool.map(decode, found_chunks), strict=True))
         else:
-            decoded = {c: decode(data) for c, data in payloads.items()}
+            decoded = {c: decode(c) for c in found_chunks}
         return [decoded.get(c) for c in chunks]
 
     def _ranges(self, paths: list[str], starts: list[int | None], ends: list[int | None]) -> list[Any]:
@@ -266,7 +284,7 @@ class StoreReader:
         out: list[Any] = []
         handle, current = None, None
         try:
-            for path, start, end in zip(paths, starts, ends):
+            for path, start, end in zip(paths, starts, ends, strict=True):
                 try:
                     if path != current:
                         if handle is not None:

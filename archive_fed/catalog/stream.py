@@ -140,7 +140,7 @@ class Summary:
             column_codes = codes(name)
             counts = np.bincount(column_codes.codes[column_codes.codes >= 0],
                                  minlength=len(column_codes.categories))
-            for category, count in zip(column_codes.categories.tolist(), counts.tolist()):
+            for category, count in zip(column_codes.categories.tolist(), counts.tolist(), strict=True):
                 self.order[name].setdefault(category, len(self.order[name]))
                 self.counts[name][category] += count
         lo, hi = index.times()
@@ -165,8 +165,8 @@ class Summary:
         if other.time is not None:
             self.time = other.time if self.time is None else [min(self.time[0], other.time[0]),
                                                               max(self.time[1], other.time[1])]
-        self.extent = [float(reduce(a, b)) for (_, reduce), a, b in zip(self.EXTENT, self.extent,
-                                                                        other.extent)]
+        self.extent = [float(reduce(a, b)) for (_, reduce), a, b
+                       in zip(self.EXTENT, self.extent, other.extent, strict=True)]
 
     def result(self, top: int) -> dict[str, Any]:
         out: dict[str, Any] = {"products": self.products}

@@ -162,7 +162,7 @@ def _run_texts(run_mission: np.ndarray, run_instrument: np.ndarray,
     :func:`_identifiers` builds one record at a time.
     """
     rows: list[tuple[str, ...]] = []
-    for m, ins, lev in zip(run_mission.tolist(), run_instrument.tolist(), run_level.tolist()):
+    for m, ins, lev in zip(run_mission.tolist(), run_instrument.tolist(), run_level.tolist(), strict=True):
         slug, _, _, _, fmt, instruments, _, levels = MISSIONS[m]
         instrument = instruments[ins % len(instruments)]
         level, native = levels[lev % len(levels)]
@@ -185,8 +185,8 @@ def _run_texts(run_mission: np.ndarray, run_instrument: np.ndarray,
                          instrument, level, native, title))
     names = ("pid_prefix", "pid_suffix", "url_pid_prefix", "lid_prefix", "url_dir", "label_ext", "data_ext",
              "dated", "instrument", "level", "native", "title_prefix")
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    return {name: _table(list(values)) for name, values in zip(names, columns)}
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return {name: _table(list(values)) for name, values in zip(names, columns, strict=True)}
 
 
 def _text(values: np.ndarray) -> np.ndarray:
