@@ -258,7 +258,7 @@ def test_kill_9_at_a_random_point_then_resume(server, tmp_path, seed, harvest_se
     kills = 2 if rng.random() < 0.3 else 1                   # some runs are killed again while resuming
     for _ in range(kills):
         process = _start(server, catalog, batch)
-        time.sleep(rng.uniform(0.0, 1.3 * harvest_seconds))
+        time.sleep(rng.uniform(0.0, 1.1 * harvest_seconds))
         process.send_signal(signal.SIGKILL)
         process.wait(30)
         if catalog.exists() or list(catalog.parent.glob(catalog.name + ".old-*")):
