@@ -46,6 +46,7 @@ from .encoding import _VAR_ATTRS, CATEGORICAL, DIM, MAX_EXACT_INT, SCHEMA_VERSIO
 
 #: Categories a streamed categorical column may hold (its codes are int16).
 MAX_STREAMED_CATEGORIES = int(np.iinfo(np.int16).max)
+_TEXT = np.dtypes.StringDType()
 _NAN_FILL = "AAAAAAAA+H8="  # NaN as xarray writes a float ``_FillValue`` attribute to Zarr v3
 
 
@@ -95,6 +96,7 @@ class CatalogWriter:
         self.arrays = {name: self._create(name, kind) for name, kind in FIELDS.items()}
         self.categories: dict[str, dict[str, int]] = {name: {} for name in CATEGORICAL}
         self.pending: list[dict[str, np.ndarray]] = []
+        self._rest: dict[str, np.ndarray] = {}
         self.pending_rows = 0
         self.rows = 0
         self.closed = False
@@ -143,13 +145,14 @@ class CatalogWriter:
         if name in CATEGORICAL:
             return self._codes(name, values)
         if kind in (STR, LIST):
+            # held as numpy StringDType until written: zarr's own text type, and a third of the
+            # memory of Python str objects for the pending shard
             values = np.asarray(values)
-            if values.dtype.kind == "T":  # numpy StringDType: zarr's own in-memory text
+            if values.dtype.kind == "T":
                 return values
-            if values.dtype != object:
-                return values.astype(object)
-            missing = np.equal(values, None)
-            return text_array(values.tolist()) if missing.any() else values
+            if values.dtype == object and np.equal(values, None).any():
+                values = text_array(values.tolist())
+            return values.astype(_TEXT)
         if kind == TIME:
             stamps = np.asarray(values)
             if stamps.dtype.kind != "M":
@@ -178,16 +181,21 @@ class CatalogWriter:
         return lut[values.codes].astype(np.int16)
 
     def _flush(self, rows: int) -> None:
-        """Write the first ``rows`` pending rows (a whole shard, or the remainder on close)."""
-        columns = {name: np.concatenate([batch[name] for batch in self.pending]) for name in FIELDS}
+        """Write the first ``rows`` pending rows (a whole shard, or the remainder on close), a column
+        at a time so that only one column is ever copied."""
         begin, end = self.rows, self.rows + rows
         for name, array in self.arrays.items():
+            parts = [batch.pop(name) for batch in self.pending]
+            values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            del parts
             array.resize((end,))
-            array[begin:end] = columns[name][:rows]
+            array[begin:end] = values[:rows]
+            self._rest[name] = values[rows:].copy()
+            del values
         self.rows = end
-        rest = {name: values[rows:] for name, values in columns.items()}
         self.pending_rows -= rows
-        self.pending = [rest] if self.pending_rows else []
+        self.pending = [self._rest] if self.pending_rows else []
+        self._rest = {}
 
     # --- finishing -----------------------------------------------------------------------------------
     def close(self) -> str:

@@ -11,9 +11,7 @@ spanning 0–360, lander points (min = max) and missing ones; some times and siz
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -303,24 +301,14 @@ def _mission_codes(column: int, mission: np.ndarray) -> Codes:
     return Codes(np.searchsorted(categories, _table(values))[mission], categories)
 
 
-def write_synthetic(path: str, n: int, seed: int = 0, batch: int = 262_144,
+def write_synthetic(path: str, n: int, seed: int = 0, batch: int = 65_536,
                     storage_options: dict | None = None) -> int:
     """Write a catalog store of ``n`` synthetic products (:func:`synthetic_columns`) batch by batch,
-    with :class:`~archive_fed.catalog.bulk.CatalogWriter`: memory stays that of one batch.
+    with :class:`~archive_fed.catalog.bulk.CatalogWriter`: memory holds one batch, whatever ``n``.
 
     Returns ``n``.
     """
     from .bulk import write_catalog
 
-    def batches() -> Iterator[dict[str, Any]]:
-        # the next batch is generated while this one is compressed and written
-        with ThreadPoolExecutor(1) as pool:
-            starts = iter(range(0, n, batch))
-            make = lambda begin: synthetic_columns(min(batch, n - begin), seed=seed, start=begin)  # noqa: E731
-            ahead = [pool.submit(make, begin) for begin in itertools.islice(starts, 1)]
-            while ahead:
-                current = ahead.pop().result()
-                ahead += [pool.submit(make, begin) for begin in itertools.islice(starts, 1)]
-                yield current
-
-    return write_catalog(path, batches(), storage_options=storage_options)
+    batches = (synthetic_columns(min(batch, n - begin), seed=seed, start=begin) for begin in range(0, n, batch))
+    return write_catalog(path, batches, storage_options=storage_options)
