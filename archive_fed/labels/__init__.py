@@ -95,7 +95,7 @@ def _read_stream(stream: IO[bytes], *, path: str | None, lenient: bool) -> Label
         return parse_pds4(data, path=path)
     from .pds3 import read_pds3
 
-    label = read_pds3(_Prefixed(head, stream), lenient=lenient)
+    label = read_pds3(_Prefixed(head, stream, name=path), lenient=lenient)
     label.path = path
     return label
 
@@ -111,10 +111,10 @@ def _read_url(url: str, *, lenient: bool, transport: Any) -> Label:
 class _Prefixed(io.RawIOBase):
     """A binary stream that yields ``head`` then the rest of ``stream`` (so sniffing costs no seek)."""
 
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+    def __init__(self, head: bytes, stream: IO[bytes], name: str | None = None) -> None:
         self._head = head
         self._stream = stream
-        self.name = getattr(stream, "name", None)
+        self.name = name or getattr(stream, "name", None)
 
     def readable(self) -> bool:
         return True

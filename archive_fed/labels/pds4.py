@@ -186,6 +186,9 @@ class _Many(list):
 
 
 def looks_like_xml(head: bytes) -> bool:
+    """XML sniffing: ``<`` first after an optional BOM and blanks, in UTF-8 or UTF-16 (either order)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        return True
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return stripped.startswith(b"<")
 
@@ -198,6 +201,9 @@ def parse_pds4(data: bytes, *, path: str | None = None) -> PDS4Label:
         raise LabelError("empty label", path=path)
     if len(data) > MAX_LABEL_BYTES:
         raise LabelError(f"label larger than {MAX_LABEL_BYTES} bytes", path=path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        raise LabelError("label is UTF-16: PDS4 labels must be UTF-8 (PDS4 Standards Reference)",
+                         path=path, line=1)
     match = _FORBIDDEN.search(data)
     if match:
         line = data.count(b"\n", 0, match.start()) + 1

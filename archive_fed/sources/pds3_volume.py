@@ -71,9 +71,9 @@ class PDS3VolumeSource(Source):
             try:
                 data = self.transport.fetch_bytes(label_url, max_bytes=MAX_LABEL)
             except FetchError as exc:
-                if exc.status in (None, 403, 404, 410):
-                    continue
-                raise
+                if exc.status in (403, 404, 410) or (exc.status is None and "no such file" in str(exc)):
+                    continue  # not there: try the next name, then walk
+                raise  # the index exists but cannot be read (timeout, cap...): reported, then walked
             label = parse_label(data, path=label_url)
             table_name = index_table_file(label) or posixpath.splitext(candidate)[0] + ".TAB"
             table_url = url_join(label_url, table_name)

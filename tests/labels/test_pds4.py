@@ -113,3 +113,10 @@ def test_missing_file_is_label_error(tmp_path):
     with pytest.raises(LabelError, match="no such file"):
         af.read_label(tmp_path / "nope.xml")
     assert CORPUS  # the module imports the corpus location even when it is absent
+
+
+def test_utf16_label_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "utf16.xml"
+    path.write_bytes(f'<?xml version="1.0" encoding="UTF-16"?><Product_Observational {NS}/>'.encode("utf-16"))
+    with pytest.raises(LabelError, match="UTF-16: PDS4 labels must be UTF-8"):
+        af.read_label(path)
