@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import archive_fed as af
+import archive_fed as af  # noqa: E402
 
 CORPUS = Path(os.environ.get("ARCHIVE_FED_CORPUS", ROOT.parent / "shared" / "corpus"))
 SAR = "chandrayaan2/ch2_sar_ncxs_20090107t163003745_d_sli_xx_fp_hh_pb1_19111.xml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from .. import missions
 from ..errors import NormalizeError

@@ -1034,7 +1034,7 @@ def index_files(rows: list[dict]) -> dict:
                          'line-feed. START_BYTE and BYTES give the position of the field contents without the '
                          'quotes."', 2),
     ]
-    for number, (name, dtype, key, desc, start, width, quoted) in enumerate(cols, 1):
+    for number, (name, dtype, _key, desc, start, width, _quoted) in enumerate(cols, 1):
         label += [
             "",
             k("OBJECT", "COLUMN", 2),
@@ -1534,7 +1534,6 @@ def lroc_pds4_product(p: LROCPds4) -> dict:
     content = made["content"]
     o = p.obs
     lid = f"{BUNDLE_LID}:lro_lroc:{pid.lower()}"
-    camera = f"NAC{o.frame[0]}"
     level = {"EDR": ("Raw", "UnsignedByte", "Raw"), "CDR": ("Calibrated", "IEEE754LSBSingle", "I/F")}[p.kind]
     west, east, north, south = p.bbox
     mission_params = [

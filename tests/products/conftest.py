@@ -91,7 +91,7 @@ def lend_fmt() -> str:
 
 def lend_rows(rows: int) -> np.ndarray:
     fields = []
-    for name, data_type, start, size, items in LEND_COLUMNS:
+    for name, data_type, _start, size, items in LEND_COLUMNS:
         kind = {"MSB_UNSIGNED_INTEGER": f">u{size}", "IEEE_REAL": ">f4", "CHARACTER": f"S{size}"}[data_type]
         fields.append((name, kind, (items,)) if items > 1 else (name, kind))
     dtype = np.dtype(fields)

@@ -228,7 +228,7 @@ def test_index_table_parser(columns, row_bytes, rows, line_end, raw):
         assert error.path == "INDEX.TAB"
         return
     assert isinstance(table, list) and all(isinstance(row, dict) for row in table)
-    for relative, row in product_paths(table):
+    for relative, _row in product_paths(table):
         assert isinstance(relative, str) and "\\" not in relative
 
 
