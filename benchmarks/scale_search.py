@@ -177,7 +177,8 @@ def search_scale(n_products: int, work: Path, queries: int = 20) -> None:
         rows.append((f"search median / p90, {queries} queries, {label}",
                      f"{result['median']:.2f} s / {result['p90']:.2f} s"))
         rows.append(("  of which finding the rows (median)", f"{result['find_median']:.2f} s"))
-        rows.append(("  hits per query (median / max)", f"{result['hits_median']:,} / {result['hits_max']:,}"))
+        hits = f"{result['hits_median']:,} / {result['hits_max']:,}"
+        rows.append(("  hits per query (median / max)", hits))
         rows.append(("  peak RSS of the search process (after imports)",
                      f"{mb(result['peak'])} ({mb(result['peak'] - result['base'])})"))
 

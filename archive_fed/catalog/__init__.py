@@ -5,7 +5,8 @@
 >>> len(cat.search(mission="kaguya"))
 0
 """
+from .bulk import CatalogWriter, write_catalog
 from .core import Catalog, merge
 from .format import format_catalog
 
-__all__ = ["Catalog", "merge", "format_catalog"]
+__all__ = ["Catalog", "CatalogWriter", "format_catalog", "merge", "write_catalog"]

@@ -1,10 +1,11 @@
 """The Catalog: every product record of a federation in one xarray Dataset (SPEC §2)."""
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -44,6 +45,7 @@ class StoreSource:
     token: str | None
     location: store.Location | None = None
     _reader: StoreReader | None = None
+    summaries: dict[int, dict] = field(default_factory=dict)  # streamed summaries of this generation
 
     def check(self) -> None:
         if self.token is not None and store.read_token(self.path, self.storage_options) != self.token:
@@ -451,8 +453,9 @@ class Catalog:
         >>> hits = cat.search(mission="kaguya", start="2008-01-01", stop="2009-01-01",
         ...                   bbox=(350, -10, 10, 10))  # doctest: +SKIP
         """
-        filters = dict(mission=mission, instrument=instrument, target=target, level=level, start=start,
-                       stop=stop, bbox=bbox, agency=agency, archive=archive, product_id=product_id)
+        filters = {"mission": mission, "instrument": instrument, "target": target, "level": level,
+                   "start": start, "stop": stop, "bbox": bbox, "agency": agency, "archive": archive,
+                   "product_id": product_id}
         if self._block is not None and self._source is not None:  # streamed: whole store, in order
             self._source.check()
             return self._gather(stream.select(self._source.reader, self._block, filters))
@@ -466,7 +469,9 @@ class Catalog:
         """
         if self._block is not None and self._source is not None:
             self._source.check()
-            return stream.summary(self._source.reader, self._block, top)
+            if top not in self._source.summaries:  # one pass over the store per generation
+                self._source.summaries[top] = stream.summary(self._source.reader, self._block, top)
+            return copy.deepcopy(self._source.summaries[top])
         return stream.Summary().add(self._search_index(), self._column, self._codes_of).result(top)
 
     def __repr__(self) -> str:

@@ -310,5 +310,6 @@ def write_synthetic(path: str, n: int, seed: int = 0, batch: int = 65_536,
     """
     from .bulk import write_catalog
 
-    batches = (synthetic_columns(min(batch, n - begin), seed=seed, start=begin) for begin in range(0, n, batch))
+    batches = (synthetic_columns(min(batch, n - begin), seed=seed, start=begin)
+               for begin in range(0, n, batch))
     return write_catalog(path, batches, storage_options=storage_options)
