@@ -312,6 +312,8 @@ class KeyTable:
     def hits(self, wanted: frozenset[str]) -> list[int]:
         found = self._hits.get(wanted)
         if found is None:
+            if len(self._hits) >= 1024:  # a long-lived catalog asked many different names
+                self._hits.clear()
             found = self._hits[wanted] = [i for i, k in enumerate(self.keys) if k & wanted]
         return found
 
