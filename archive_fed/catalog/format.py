@@ -47,7 +47,8 @@ def _json(records: list[ProductRecord]) -> str:
     return "[\n" + ",\n".join(json.dumps(r.to_dict(), ensure_ascii=False) for r in records) + "\n]"
 
 
-def _csv_value(kind: str, value: Any) -> Any:
+def csv_value(kind: str, value: Any) -> Any:
+    """One record field as CSV text: lists joined with ';', times ISO 8601 Z, missing as ''."""
     if value is None:
         return ""
     if kind == LIST:
@@ -62,7 +63,7 @@ def _csv(records: list[ProductRecord]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for record in records:
-        writer.writerow([_csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()])
+        writer.writerow([csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()])
     return out.getvalue()
 
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
 
+from ..format import csv_value
 from ...errors import CatalogError
-from ...record import FIELDS, LIST, TIME, format_time
+from ...record import FIELDS
 from .. import parquet
 from .geometry import footprint_bbox, footprint_geometry, to_wkb, to_wkt, union_bbox
 
@@ -87,16 +88,6 @@ def to_geoparquet(catalog: "Catalog", out: str | os.PathLike, storage_options: d
     parquet.write_parquet(table.replace_schema_metadata(metadata), os.fspath(out), storage_options)
 
 
-def _csv_value(kind: str, value: Any) -> Any:
-    if value is None:
-        return ""
-    if kind == LIST:
-        return ";".join(value)
-    if kind == TIME:
-        return format_time(value)
-    return value
-
-
 def to_csv(catalog: "Catalog", out: str | os.PathLike, *, wkt: bool = True) -> None:
     """Write ``catalog`` as CSV: a header of the record fields (+ ``footprint_wkt`` when ``wkt``), one
     row per product, lists joined with ``;``, times ISO 8601 UTC, missing values empty."""
@@ -108,7 +99,7 @@ def to_csv(catalog: "Catalog", out: str | os.PathLike, *, wkt: bool = True) -> N
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(list(FIELDS) + (["footprint_wkt"] if wkt else []))
             for record in catalog.records():
-                row = [_csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()]
+                row = [csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()]
                 if wkt:
                     box = (record.lon_min, record.lon_max, record.lat_min, record.lat_max)
                     row.append(to_wkt(footprint_geometry(*box)) or "")
