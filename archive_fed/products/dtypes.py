@@ -271,3 +271,14 @@ def unit_attrs(text: Any) -> dict[str, str]:
     unit = parse_unit(_UNIT_ALIASES.get(upper, label_text))
     units = unit.to_string() if unit is not None else label_text
     return {"units": units or "1", "units_label": label_text}
+
+
+def in_integer_domain(value: Any, value_dtype: np.dtype) -> Any:
+    """A special constant as a value of integer type ``value_dtype``; None when no stored value can equal
+    it (a fraction, or out of range). Values of other types are returned as they are."""
+    if value_dtype.kind not in "iu":
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    info = np.iinfo(value_dtype)
+    return int(value) if info.min <= int(value) <= info.max else None

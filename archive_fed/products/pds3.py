@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ProductError
 from ..labels.base import Block
 from . import cartography
-from .dtypes import PDS3_TEXT_KINDS, parse_text_column, pds3_element, unit_attrs
+from .dtypes import PDS3_TEXT_KINDS, in_integer_domain, parse_text_column, pds3_element, unit_attrs
 from .io import ByteSource, is_remote, local_path, open_source, resolve
 from .layout import Element, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
@@ -168,12 +168,7 @@ def _as_stored(item: Any, element: Element) -> Any:
             if not np.isfinite(pattern) or abs(pattern) > 1e30:
                 return pattern
         return float(item)
-    if value_dtype.kind in "iu":
-        if isinstance(item, float) and not item.is_integer():
-            return None
-        info = np.iinfo(value_dtype)
-        return int(item) if info.min <= int(item) <= info.max else None
-    return item
+    return in_integer_domain(item, value_dtype)
 
 
 def _scaling(block: Block) -> tuple[float | None, float | None]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ProductError
 from ..labels.pds4 import PDS4Label
-from .dtypes import parse_text_column, pds4_element, pds4_text_kind, unit_attrs
+from .dtypes import in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, unit_attrs
 from .io import ByteSource, open_source, resolve
 from .layout import Element, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
@@ -103,12 +103,7 @@ def _constant(text: str, element: Element | None) -> Any:
             value = float(text)
         except ValueError:
             return None
-    if value_dtype.kind in "iu":
-        if isinstance(value, float) and not value.is_integer():
-            return None
-        info = np.iinfo(value_dtype)
-        return int(value) if info.min <= int(value) <= info.max else None
-    return value
+    return in_integer_domain(value, value_dtype)
 
 
 def _special(ctx: _Context, node: Any, element: Element | None) -> tuple[list[Any], dict[str, Any]]:
