@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 from ..sources.base import ProductRef, Source
-from .engine import NEW, UPDATED, _now, fresh_refs, process, tally
-from .report import Failure, HarvestReport
+from .pipeline import ProductResult, RunContext, fresh_refs, now, process, tally
 from .state import HarvestState, Seen
 
 #: Batches in flight per worker thread slot of the cluster (keeps every worker busy, memory bounded).
@@ -27,15 +26,15 @@ IN_FLIGHT_PER_WORKER = 2
 
 
 def process_batch(source: Source, catalog: str, refs: list[ProductRef], priors: list[Seen | None],
-                  now: _dt.datetime, threads: int) -> list[tuple[str, int, Failure | None]]:
-    """A dask task: process ``refs``, commit new/updated records as one journal part, return outcomes."""
+                  stamp: _dt.datetime, threads: int) -> list[ProductResult]:
+    """A dask task: process ``refs``, commit new/updated records as one journal part, return the
+    results without their records (they are in the journal; only counts and failures travel back)."""
     state = HarvestState(catalog, source.name, source.state_id)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = list(pool.map(lambda pair: process(source, pair[0], pair[1], now), zip(refs, priors)))
-    records = [r[1] for r in results if r[0] in (NEW, UPDATED)]
-    seen = [r[2] for r in results if r[0] in (NEW, UPDATED)]
-    state.append(records, seen)  # type: ignore[arg-type]
-    return [(outcome, size, failure) for outcome, _, _, size, failure, _ in results]
+        results = list(pool.map(lambda pair: process(source, pair[0], pair[1], stamp), zip(refs, priors)))
+    changed = [r for r in results if r.changed]
+    state.append([r.record for r in changed], [r.seen for r in changed])  # type: ignore[misc]
+    return [ProductResult(r.outcome, None, None, r.bytes, r.failure, r.attempts) for r in results]
 
 
 def _batches(refs: Iterator[ProductRef], size: int) -> Iterator[list[ProductRef]]:
@@ -49,26 +48,26 @@ def _batches(refs: Iterator[ProductRef], size: int) -> Iterator[list[ProductRef]
         yield batch
 
 
-def run_distributed(client: Any, src: Source, known: dict[str, Seen], recovered: dict[str, Seen],
-                    state: HarvestState, result: HarvestReport, since: _dt.datetime | None, workers: int,
-                    batch_size: int, bar: Any) -> None:
+def run_distributed(client: Any, run: RunContext) -> None:
+    """Process every fresh product of ``run.source`` as dask tasks of ``run.batch_size`` products."""
     from distributed import as_completed
 
-    now = _now()
+    stamp = now()
+    src = run.source
     source = client.scatter(src, broadcast=True)   # one copy per worker, not one per task
     slots = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_WORKER
-    threads = max(1, min(workers, 16))
+    threads = max(1, min(run.workers, 16))
     pending = as_completed()
     in_flight = 0
 
     def collect(future: Any) -> None:
-        for outcome, size, failure in future.result():
-            tally(result, outcome, size, failure)
-            bar.update(result)
+        for result in future.result():
+            tally(run.report, result)
+            run.progress.update(run.report)
 
-    for batch in _batches(fresh_refs(src, since, result, recovered), batch_size):
-        priors = [known.get(ref.key) for ref in batch]
-        pending.add(client.submit(process_batch, source, state.catalog, batch, priors, now, threads,
+    for batch in _batches(fresh_refs(src, run.since, run.report, run.recovered), run.batch_size):
+        priors = [run.known.get(ref.key) for ref in batch]
+        pending.add(client.submit(process_batch, source, run.state.catalog, batch, priors, stamp, threads,
                                   pure=False, retries=3))
         in_flight += 1
         if in_flight >= slots:

@@ -10,31 +10,25 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
-import hashlib
-import json
 import logging
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Iterator
+from typing import Any
 
 from .. import sources as _sources
-from ..errors import ArchiveFedError, CatalogError
+from ..errors import CatalogError
 from ..labels.values import utc_time
 from ..record import ProductRecord
-from ..sources.base import ProductRef, Source
+from ..sources.base import Source
 from ..transport import Transport
+from .local import run_local
+from .pipeline import RunContext
+from .pipeline import now as _now
 from .report import Failure, HarvestReport
 from .state import HarvestState, Seen
 
 log = logging.getLogger("archive_fed.harvest")
-
-NEW, UPDATED, UNCHANGED, FAILED = "new", "updated", "unchanged", "failed"
-
-
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
 
 
 class _Lock:
@@ -109,42 +103,6 @@ class _Progress:
             self.bar.close()
 
 
-def process(source: Source, ref: ProductRef, prior: Seen | None, now: _dt.datetime
-             ) -> tuple[str, ProductRecord | None, Seen | None, int, Failure | None, int]:
-    """Fetch and normalize one product. Returns (outcome, record, seen row, bytes, failure, attempts)."""
-    attempts = 1
-    try:
-        if ref.record is not None:  # API sources deliver records directly
-            record = ref.record.replace(harvested_at=None, archive=ref.record.archive or source.name)
-            digest = hashlib.md5(json.dumps(record.to_dict(), sort_keys=True).encode()).hexdigest()
-            record = record.replace(harvested_at=now)
-            seen = Seen(ref.key, record.uid or "", ref.etag, ref.last_modified, ref.size, digest)
-            if prior and prior.digest == digest:
-                return UNCHANGED, None, seen, 0, None, 1
-            return (UPDATED if prior else NEW), record, seen, 0, None, 1
-        conditional = {"etag": prior.etag, "last_modified": prior.last_modified} if prior else None
-        response = source.fetch(ref, conditional)
-        attempts = getattr(response, "attempts", 1)
-        if response.not_modified and prior is not None:
-            return UNCHANGED, None, prior, 0, None, attempts
-        data = response.content
-        digest = hashlib.md5(data).hexdigest()
-        seen = Seen(ref.key, "", response.etag, response.last_modified, len(data), digest)
-        if prior is not None and prior.digest == digest:
-            seen.uid = prior.uid
-            return UNCHANGED, None, seen, len(data), None, attempts
-        record = source.to_record(ref, data).replace(harvested_at=now)
-        seen.uid = record.uid or ""
-        return (UPDATED if prior else NEW), record, seen, len(data), None, attempts
-    except ArchiveFedError as exc:
-        attempts = getattr(exc, "attempts", attempts) or attempts
-        return FAILED, None, None, 0, Failure(ref.url, type(exc).__name__, str(exc), attempts), attempts
-    except Exception as exc:  # noqa: BLE001 - one bad product must never stop the harvest
-        log.debug("unexpected error on %s", ref.url, exc_info=True)
-        return FAILED, None, None, 0, Failure(ref.url, type(exc).__name__, f"{ref.url}: {exc}", attempts), \
-            attempts
-
-
 def harvest(source: str | Source, url: str | None = None, catalog: str = "catalogs/lunar.zarr", *,
             since: Any = None, workers: int = 8, report: str | None = None, batch_size: int = 1000,
             transport: Transport | None = None, progress: bool | None = None, client: Any = None,
@@ -194,24 +152,28 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     lock_path = os.path.join(f"{state.catalog}.harvest", "lock")
     with _Lock(lock_path):
         seen = state.load_seen()
+        recovered_parts = set(state.journal_parts())
         recovered_records, recovered_seen = state.read_journal()
         if recovered_seen:
             log.info("resuming: %d products harvested by an interrupted run", len(recovered_seen))
         known = {**seen, **recovered_seen}
         bar = _Progress(progress, f"harvest {src.name}")
+        run = RunContext(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
         try:
             if client is not None:
                 from .distributed import run_distributed
 
-                run_distributed(client, src, known, recovered_seen, state, result, since_time, workers,
-                                batch_size, bar)
+                run_distributed(client, run)
             else:
-                _run_local(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
+                run_local(run)
         finally:
             bar.close()
         for problem in src.problems:
             result.failures.append(Failure(problem.url, problem.error, problem.message, problem.attempts))
-        _commit(state, catalog, Catalog, src, seen, result, started)
+        # the journal is read once more only for the parts this run wrote (the recovered ones are in hand)
+        records, journal_seen = state.read_journal(exclude=recovered_parts)
+        _commit(state, catalog, Catalog, src, seen, result, started,
+                recovered_records + records, {**recovered_seen, **journal_seen})
     result.failed = len(result.failures)
     result.cursor = src.cursor()
     result.finished = _now()
@@ -224,81 +186,11 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     return result
 
 
-def _run_local(src: Source, known: dict[str, Seen], recovered: dict[str, Seen], state: HarvestState,
-               result: HarvestReport, since: _dt.datetime | None, workers: int, batch_size: int,
-               bar: _Progress) -> None:
-    now = _now()
-    batch_records: list[ProductRecord] = []
-    batch_seen: list[Seen] = []
-    last_commit = time.monotonic()
-
-    def flush() -> None:
-        nonlocal last_commit
-        state.append(batch_records, batch_seen)
-        batch_records.clear()
-        batch_seen.clear()
-        last_commit = time.monotonic()
-
-    def collect(future: Future) -> None:
-        outcome, record, row, size, failure, _ = future.result()
-        tally(result, outcome, size, failure)
-        if outcome in (NEW, UPDATED):
-            batch_records.append(record)  # type: ignore[arg-type]
-            batch_seen.append(row)  # type: ignore[arg-type]
-        if len(batch_seen) >= batch_size or (batch_seen and time.monotonic() - last_commit > 10):
-            flush()
-        bar.update(result)
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive_fed-harvest") as pool:
-        pending: set[Future] = set()
-        for ref in fresh_refs(src, since, result, recovered):
-            pending.add(pool.submit(process, src, ref, known.get(ref.key), now))
-            if len(pending) >= workers * 4:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    collect(future)
-        for future in pending:
-            collect(future)
-    if batch_seen:
-        flush()
-
-
-def tally(result: HarvestReport, outcome: str, size: int, failure: Failure | None) -> None:
-    """Count one processed product in the report."""
-    result.bytes += size
-    if outcome == FAILED:
-        assert failure is not None
-        result.failures.append(failure)
-    elif outcome == UNCHANGED:
-        result.unchanged += 1
-    else:
-        result.new += outcome == NEW
-        result.updated += outcome == UPDATED
-
-
-def fresh_refs(src: Source, since: _dt.datetime | None, result: HarvestReport, recovered: dict[str, Seen]
-               ) -> Iterator[ProductRef]:
-    """Discovered products that this run must process: each once, none older than ``since``, none
-    already harvested by an interrupted run (those are committed from its journal)."""
-    keys: set[str] = set()
-    for ref in src.discover(since=since):
-        if since and ref.modified and ref.modified < since:
-            result.skipped += 1
-            continue
-        if ref.key in keys:
-            continue  # listed twice (index and tree, or two index rows): harvest once
-        keys.add(ref.key)
-        result.found += 1
-        if ref.key in recovered:
-            result.recovered += 1
-            continue
-        yield ref
-
-
 def _commit(state: HarvestState, catalog: str, catalog_cls: Any, src: Source, seen: dict[str, Seen],
-            result: HarvestReport, started: _dt.datetime) -> None:
-    """Fold the journal into the catalog and the seen table (each step atomic; see state.py)."""
-    records, journal_seen = state.read_journal()
+            result: HarvestReport, started: _dt.datetime, records: list[ProductRecord],
+            journal_seen: dict[str, Seen]) -> None:
+    """Fold the journal (its records and seen rows) into the catalog and the seen table (each step
+    atomic; see state.py)."""
     exists = os.path.exists(state.catalog)
     current = catalog_cls.open(catalog) if exists else catalog_cls.from_records([])
     merged = current.upsert(records) if records else current

@@ -156,10 +156,14 @@ class HarvestState:
         name = f"part-{self._part:08d}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
         _atomic_parquet(table, os.path.join(self.journal, name))
 
-    def read_journal(self) -> tuple[list[ProductRecord], dict[str, Seen]]:
+    def read_journal(self, exclude: set[str] | frozenset[str] = frozenset()
+                     ) -> tuple[list[ProductRecord], dict[str, Seen]]:
+        """Records and seen rows of every journal part, but those in ``exclude`` (already read)."""
         records: list[ProductRecord] = []
         seen: dict[str, Seen] = {}
         for path in self.journal_parts():
+            if path in exclude:
+                continue
             try:
                 table = pq.read_table(path)
             except (OSError, pa.ArrowException):
