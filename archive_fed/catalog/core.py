@@ -537,9 +537,11 @@ class Catalog:
         from ..retrieval import LocalCopies, download
 
         roots = [info["url"] for info in self.state.values() if isinstance(info, dict) and info.get("url")]
-        registries = [LocalCopies()]
-        if self._source is not None and "://" not in self._source.path:
-            registries.append(LocalCopies(self._source.path.rstrip("/") + ".files.sqlite"))
+        registries = options.pop("registries", None)
+        if registries is None:
+            registries = [LocalCopies()]
+            if self._source is not None and "://" not in self._source.path:
+                registries.append(LocalCopies(self._source.path.rstrip("/") + ".files.sqlite"))
         return download(self.records(), dest, include=include, workers=workers, verify=verify,
                         roots=roots, registries=registries, **options)
 

@@ -183,6 +183,8 @@ def download(records: Iterable[ProductRecord], dest: str, *, include: Sequence[s
                     _tally(result, future.result(), registries)
         finally:
             bar.close()
+            for registry in registries:
+                registry.close()
     result.failed = len(result.failures)
     result.finished = _dt.datetime.now(_dt.timezone.utc)
     result.seconds = time.perf_counter() - clock

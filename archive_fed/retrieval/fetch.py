@@ -23,6 +23,7 @@ from .plan import FileTask, UnsafePath
 
 #: Bytes per ranged request.
 CHUNK = 8 * 1024 * 1024
+_SLICE = 1024 * 1024
 _TOTAL = re.compile(r"bytes\s+\d+-\d+/(\d+)")
 
 
@@ -157,7 +158,8 @@ class FileFetcher:
             _remove(part)
             meta = {"url": task.url}
         digest = hashlib.md5()
-        if offset and task.md5 and self.verify:
+        hashing = bool(task.md5 and self.verify)
+        if offset and hashing:
             with open(part, "rb") as stream:
                 for block in iter(lambda: stream.read(4 * 1024 * 1024), b""):
                     digest.update(block)
@@ -174,8 +176,8 @@ class FileFetcher:
                     whole = self.transport.get(task.url)
                     out.seek(0)
                     out.truncate()
-                    out.write(whole.content)
-                    digest = hashlib.md5(whole.content)
+                    _write(out, whole.content)
+                    digest = hashlib.md5(whole.content) if hashing else digest
                     offset = len(whole.content)
                     fetched += offset
                     self.progress(offset)
@@ -191,15 +193,14 @@ class FileFetcher:
                 data = answer.content
                 if not data:
                     break
-                out.write(data)
-                digest.update(data)
+                _write(out, data)
+                if hashing:
+                    digest.update(data)
                 offset += len(data)
                 fetched += len(data)
                 self.progress(len(data))
                 if total is None and len(data) < CHUNK:
                     break
-            out.flush()
-            os.fsync(out.fileno())
         md5 = digest.hexdigest() if (task.md5 and self.verify) else None
         verified = _check(task, part, offset, md5, total, self.verify)
         os.replace(part, path)
@@ -217,12 +218,10 @@ class FileFetcher:
         try:
             with fsspec.open(source, "rb") as stream, open(part, "wb") as out:
                 for block in iter(lambda: stream.read(CHUNK), b""):
-                    out.write(block)
+                    _write(out, block)
                     digest.update(block)
                     size += len(block)
                     self.progress(len(block))
-                out.flush()
-                os.fsync(out.fileno())
         except FileNotFoundError:
             _remove(part)
             raise FetchError("no such file", path=task.url) from None
@@ -247,6 +246,13 @@ class FileFetcher:
             pass
         _remove(path + ".part.json")
         return FileResult(task, Outcome.FAILED, target, error=type(error).__name__, message=str(error))
+
+
+def _write(out: Any, data: bytes) -> None:
+    """Write in 1 MiB slices: one multi-MiB write() is several times slower on Linux page cache."""
+    view = memoryview(data)
+    for start in range(0, len(view), _SLICE):
+        out.write(view[start:start + _SLICE])
 
 
 def _read_meta(path: str) -> dict[str, Any]:

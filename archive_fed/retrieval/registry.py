@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
-from contextlib import closing
 from typing import Any, Iterator
 
 from ..errors import CatalogError
@@ -48,36 +48,59 @@ class LocalCopies:
 
     def __init__(self, path: str | None = None) -> None:
         self.path = os.path.abspath(path or default_registry_path())
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
+        """One connection per registry object (WAL, ``synchronous=NORMAL``: a commit survives a killed
+        process without an fsync each time)."""
+        if self._db is not None:
+            return self._db
         if not create and not os.path.exists(self.path):
             return None
         try:
             if create:
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
-            return db
         except (OSError, sqlite3.Error) as exc:
             raise CatalogError(f"local-copy registry unusable: {exc}", path=self.path) from None
+        self._db = db
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    def _run(self, create: bool, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            db = self._connect(create)
+            if db is None:
+                return []
+            try:
+                return db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise CatalogError(f"local-copy registry unusable: {exc}", path=self.path) from None
 
     def add(self, url: str, path: str, size: int | None, md5: str | None) -> None:
         """Record that ``url`` is verified at ``path``."""
-        db = self._connect(create=True)
-        assert db is not None
-        with closing(db):
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                       (url, os.path.abspath(path), size, md5, time.time()))
+        self._run(True, "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                  (url, os.path.abspath(path), size, md5, time.time()))
 
     def entry(self, url: str) -> tuple[str, int | None, str | None] | None:
         """``(path, size, md5)`` recorded for ``url``, or None."""
-        db = self._connect(create=False)
-        if db is None:
-            return None
-        with closing(db):
-            row = db.execute("SELECT path, size, md5 FROM files WHERE url = ?", (url,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2])
+        rows = self._run(False, "SELECT path, size, md5 FROM files WHERE url = ?", (url,))
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     def lookup(self, url: str) -> str | None:
         """The local path of ``url`` if it is registered and the file is still there, whole."""
@@ -93,11 +116,7 @@ class LocalCopies:
         return path
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        db = self._connect(create=False)
-        if db is None:
-            return iter(())
-        with closing(db):
-            rows = db.execute("SELECT url, path FROM files ORDER BY url").fetchall()
+        rows = self._run(False, "SELECT url, path FROM files ORDER BY url")
         return iter([(r[0], r[1]) for r in rows])
 
 
@@ -105,10 +124,13 @@ def local_copy(url: str) -> str | None:
     """The local copy of ``url`` in the user's registry (None when there is none)."""
     if "://" not in url or url.startswith("file://"):
         return None
+    registry = LocalCopies()
     try:
-        return LocalCopies().lookup(url)
+        return registry.lookup(url)
     except CatalogError:
         return None
+    finally:
+        registry.close()
 
 
 def local_product(record: Any) -> str | None:
