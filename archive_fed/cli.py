@@ -58,16 +58,36 @@ def _print_record(fields: dict[str, Any]) -> None:
 
 # ---- search -------------------------------------------------------------------------------------------
 def cmd_search(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
     from .catalog.format import format_catalog
 
-    catalog = Catalog.open(args.catalog)
-    hits = catalog.search(mission=args.mission, instrument=args.instrument, target=args.target,
-                          level=args.level, start=args.start, stop=args.stop,
-                          bbox=tuple(args.bbox) if args.bbox else None)
-    text = format_catalog(hits, args.format)
+    text = format_catalog(_searched(args), args.format)
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     return EXIT_OK
+
+
+def _searched(args: argparse.Namespace) -> Any:
+    """The catalog ``--catalog``, searched with the filter flags."""
+    from .catalog import Catalog
+
+    return Catalog.open(args.catalog).search(
+        mission=args.mission, instrument=args.instrument, target=args.target, level=args.level,
+        start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None)
+
+
+# ---- download -----------------------------------------------------------------------------------------
+def cmd_download(args: argparse.Namespace) -> int:
+    include = tuple(k.strip() for k in args.include.split(",") if k.strip())
+    if not include or set(include) - {"label", "data"}:
+        _error(f"--include takes label, data or both, not {args.include!r}")
+        return EXIT_FAILED
+    hits = _searched(args)
+    report = hits.download(args.dest, include=include, workers=args.workers, verify=not args.no_verify,
+                           dry_run=args.dry_run, report=args.report,
+                           progress=None if not args.no_progress else False)
+    for failure in report.failures:
+        _error(failure.line())
+    print(report.summary(), flush=True)
+    return report.exit_code
 
 
 # ---- harvest, demo, sources --------------------------------------------------------------------------
@@ -163,6 +183,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 # ---- parser -------------------------------------------------------------------------------------------
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    """The catalog search filters (``search``, ``download``)."""
+    p.add_argument("--mission", metavar="M")
+    p.add_argument("--instrument", metavar="I")
+    p.add_argument("--target", metavar="T")
+    p.add_argument("--level", metavar="L")
+    p.add_argument("--start", metavar="T")
+    p.add_argument("--stop", metavar="T")
+    p.add_argument("--bbox", nargs=4, type=float, metavar=("LONMIN", "LATMIN", "LONMAX", "LATMAX"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archive-fed",
@@ -181,15 +212,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="query a catalog")
     p.add_argument("--catalog", required=True, metavar="DIR")
-    p.add_argument("--mission", metavar="M")
-    p.add_argument("--instrument", metavar="I")
-    p.add_argument("--target", metavar="T")
-    p.add_argument("--level", metavar="L")
-    p.add_argument("--start", metavar="T")
-    p.add_argument("--stop", metavar="T")
-    p.add_argument("--bbox", nargs=4, type=float, metavar=("LONMIN", "LATMIN", "LONMAX", "LATMAX"))
+    _add_filters(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("download", parents=[common],
+                       help="download the label and data files of a catalog's (searched) products")
+    p.add_argument("--catalog", required=True, metavar="DIR")
+    _add_filters(p)
+    p.add_argument("--to", required=True, metavar="DIR", dest="dest", help="destination folder")
+    p.add_argument("--include", default="label,data", metavar="KINDS",
+                   help="comma list of label, data (default: both)")
+    p.add_argument("--workers", type=int, default=8, metavar="N")
+    p.add_argument("--no-verify", action="store_true", help="skip MD5/size checks")
+    p.add_argument("--dry-run", action="store_true", help="print the file count and total bytes only")
+    p.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
+    p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("harvest", parents=[common], help="harvest an archive into a catalog, incrementally")
     p.add_argument("source", metavar="SOURCE", help="source name (see 'archive-fed sources')")
@@ -234,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_FAILED
-    verbose = args.verbose + (1 if args.command == "harvest" and not sys.stderr.isatty() else 0)
+    verbose = args.verbose + (1 if args.command in ("harvest", "download") and not sys.stderr.isatty() else 0)
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

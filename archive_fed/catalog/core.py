@@ -523,6 +523,28 @@ class Catalog:
         from .export import to_csv
         return to_csv(self, out, **options)
 
+    # --- getting the data: a thin delegate to archive_fed.retrieval -------------------------------
+    def download(self, dest: str, *, include: Sequence[str] = ("label", "data"), workers: int = 8,
+                 verify: bool = True, **options: Any) -> Any:
+        """Download the files of these products under ``dest``: :func:`archive_fed.retrieval.download`.
+
+        Files keep their paths relative to the archive root they were harvested from; verified copies
+        are recorded beside the catalog (``<catalog>.files.sqlite``) and in the user's registry, so
+        :func:`archive_fed.open_product` reads them locally afterwards.
+
+        >>> report = cat.search(instrument="TC1").download("data/")   # doctest: +SKIP
+        """
+        from ..retrieval import LocalCopies, download
+
+        roots = [info["url"] for info in self.state.values() if isinstance(info, dict) and info.get("url")]
+        registries = options.pop("registries", None)
+        if registries is None:
+            registries = [LocalCopies()]
+            if self._source is not None and "://" not in self._source.path:
+                registries.append(LocalCopies(self._source.path.rstrip("/") + ".files.sqlite"))
+        return download(self.records(), dest, include=include, workers=workers, verify=verify,
+                        roots=roots, registries=registries, **options)
+
 
 def merge(*catalogs: Catalog) -> Catalog:
     """The union of catalogs, deduplicated by uid (see :meth:`Catalog.merge`)."""

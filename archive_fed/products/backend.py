@@ -230,7 +230,11 @@ def _label_for(target: Any) -> Label:
     if isinstance(target, ProductRecord):
         if not target.label_url:
             raise ProductError("the record has no label_url", path=target.uid)
-        target = target.label_url
+        from ..retrieval.registry import local_product
+
+        # a downloaded copy (archive_fed.retrieval: label and data files at the same relative paths)
+        # is read instead of the network
+        target = local_product(target) or target.label_url
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
     if not isinstance(target, str):
