@@ -42,7 +42,7 @@ from fsspec.implementations.local import LocalFileSystem
 from ..errors import CatalogError
 from ..record import FIELDS, FLOAT, INT, LIST, STR, TIME
 from . import store
-from .encoding import _VAR_ATTRS, CATEGORICAL, DIM, MAX_EXACT_INT, SCHEMA_VERSION, Codes, text_array
+from .encoding import VAR_ATTRS, CATEGORICAL, DIM, MAX_EXACT_INT, SCHEMA_VERSION, Codes, text_array
 
 #: Categories a streamed categorical column may hold (its codes are int16).
 MAX_STREAMED_CATEGORIES = int(np.iinfo(np.int16).max)
@@ -102,7 +102,7 @@ class CatalogWriter:
         self.closed = False
 
     def _create(self, name: str, kind: str) -> zarr.Array:
-        attrs: dict[str, Any] = {"kind": kind, **_VAR_ATTRS.get(name, {})}
+        attrs: dict[str, Any] = {"kind": kind, **VAR_ATTRS.get(name, {})}
         chunks = self.inner
         if name in CATEGORICAL:
             dtype, fill = np.int16, 0

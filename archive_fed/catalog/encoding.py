@@ -213,7 +213,7 @@ def _memoized(function: Any, values: Iterable[Any]) -> Iterator[Any]:
             yield cache.setdefault(value, function(value))
 
 
-_VAR_ATTRS = {
+VAR_ATTRS = {
     "lon_min": {"units": "degrees_east"}, "lon_max": {"units": "degrees_east"},
     "lat_min": {"units": "degrees_north"}, "lat_max": {"units": "degrees_north"},
     "file_size": {"units": "bytes"},
@@ -223,7 +223,7 @@ _VAR_ATTRS = {
 def dataset_from_columns(columns: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> xr.Dataset:
     data_vars = {}
     for name, kind in FIELDS.items():
-        var_attrs = {"kind": kind, **_VAR_ATTRS.get(name, {})}
+        var_attrs = {"kind": kind, **VAR_ATTRS.get(name, {})}
         if kind == TIME:
             var_attrs["timezone"] = "UTC"
         data_vars[name] = variable(columns[name], var_attrs)

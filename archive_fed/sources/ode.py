@@ -13,7 +13,6 @@ gets ``lid::vid``).
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from ..labels import footprint as fp
 from ..labels.values import number, text, utc_time
 from ..record import ProductRecord
 from .base import ProductRef
-from .pds_api import RecordSource, level_word
+from .records import RecordSource, pds3_level
 
 __all__ = ["ODESource", "as_list", "ode_record", "pds3_level"]
 
@@ -36,22 +35,6 @@ def as_list(value: Any) -> list[Any]:
     if value is None or isinstance(value, str):
         return []
     return list(value) if isinstance(value, list) else [value]
-
-
-def pds3_level(slug: str | None, data_set_id: str | None, fallback: str | None = None
-               ) -> tuple[str | None, str | None]:
-    """(native level, PDS4 level) from a PDS3 ``DATA_SET_ID`` (``LRO-L-LROC-3-CDR-V1.0`` → CDR,
-    Calibrated; ``SLN-L-TC-3-S-LEVEL2B0-V1.0`` → 2B0, Calibrated), else from ``fallback``."""
-    native = codmac = None
-    if data_set_id:
-        parts = data_set_id.split("-")
-        if len(parts) >= 5 and re.fullmatch(r"[0-9](/[0-9])?", parts[3]):
-            codmac = parts[3].split("/")[-1]
-        native = level_word(data_set_id)
-    native = native or fallback or codmac
-    level = (missions.pds4_level(slug, native) if native else None) or (
-        missions.pds4_level(slug, codmac) if codmac else None)
-    return native, level
 
 
 def _mission(host: str | None, data_set_id: str | None, lid: str | None) -> str | None:

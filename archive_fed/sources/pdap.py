@@ -21,9 +21,8 @@ from ..labels import footprint as fp
 from ..labels.values import number, text, utc_time
 from ..record import ProductRecord
 from .base import ProductRef
-from .epntap import read_votable, with_query
-from .ode import pds3_level
-from .pds_api import RecordSource
+from .records import RecordSource, pds3_level
+from .votable import read_votable, with_query
 
 __all__ = ["PDAPSource", "pdap_record", "plain_columns"]
 

@@ -8,9 +8,6 @@ last product of a page; older servers: ``paging="start"`` for ``start`` offsets)
 :class:`~archive_fed.record.ProductRecord` directly, without fetching the label; ``fetch_labels=True``
 instead yields the label URLs (``ops:Label_File_Info.ops:file_ref``) for the engine to fetch and normalize.
 
-This module also holds :class:`RecordSource`, the base of every API source (``pds-api``, ``ode``,
-``epn-tap``, ``pdap``): sources whose discovery already returns full metadata.
-
 >>> query_text(target="Moon", start="2009-01-01")
 '(product_class eq "Product_Observational") and (ref_lid_target eq \
 "urn:nasa:pds:context:target:satellite.earth.moon") and \
@@ -19,7 +16,6 @@ This module also holds :class:`RecordSource`, the base of every API source (``pd
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,8 +26,9 @@ from ..errors import SourceError
 from ..labels import footprint as fp
 from ..labels.values import is_null, number, utc_time
 from ..record import PROCESSING_LEVELS, ProductRecord, format_time
-from ..transport import Response, url_join
-from .base import Problem, ProductRef, Source
+from ..transport import url_join
+from .base import ProductRef
+from .records import RecordSource, level_from_lid, level_word
 
 log = logging.getLogger("archive_fed.sources")
 
@@ -49,89 +46,6 @@ TARGET_LIDS = {
 DEFAULT_SORT = ("ops:Harvest_Info.ops:harvest_date_time", "lidvid")
 
 _HOST_TYPES = {"host", "spacecraft", "lander", "rover", "facility", "telescope", "laboratory"}
-
-#: A level word inside a product type or PDS3 data set id: ``LEVEL2B0``, ``L3C``, ``EDR``, ``CDR``...
-LEVEL_WORD = re.compile(r"LEVEL[ _-]?([0-9][0-9A-Z]*)|(?:^|[_-])(L[0-9][0-9A-Z]*)(?:$|[_-])|"
-                        r"(?:^|[_-])(EDR|CDR|RDR|DDR|PDR|UDR|MAP)(?:$|[_-])", re.IGNORECASE)
-
-
-def level_word(text_: str | None) -> str | None:
-    """The level word of a product type or data set id (``LEND_RDR_DLD`` → ``RDR``), upper case."""
-    match = LEVEL_WORD.search(text_) if text_ else None
-    return next(g for g in match.groups() if g).upper() if match else None
-
-
-def level_from_lid(lid: str | None) -> str | None:
-    """PDS4 level words among a LID's bundle/collection names (``…:data_science_derived:…``)."""
-    tokens = set(re.split(r"[:._\-]+", lid.lower())) if lid else set()
-    return next((level for word, level in (("raw", "Raw"), ("calibrated", "Calibrated"),
-                                           ("derived", "Derived"), ("telemetry", "Telemetry"))
-                 if word in tokens), None)
-
-
-# ---------------------------------------------------------------------------------------------------
-# RecordSource: the shared base of sources whose discovery already gives full metadata
-# ---------------------------------------------------------------------------------------------------
-class RecordSource(Source):
-    """Base of API sources: discovery builds the records; no label is fetched.
-
-    Each ref carries its record in ``ref.hints["record"]``; :meth:`fetch` serialises it to canonical JSON
-    (so the engine's digest makes an unchanged product ``unchanged`` on the next run) and
-    :meth:`to_record` reads it back. A ref without a record (``fetch_labels=True``) falls back to the
-    ordinary label fetch and normalization. Set :attr:`direct_records` to hand records to the engine as
-    ``ref.record`` instead.
-    """
-
-    #: put records in ``ref.record`` (the engine's direct path) rather than in ``hints``
-    direct_records: ClassVar[bool] = False
-    #: stop after this many pages whatever the server says (a guard against endless paging)
-    max_pages_default: ClassVar[int] = 1_000_000
-
-    def __init__(self, url: str | None = None, **kw: Any) -> None:
-        super().__init__(url, **kw)
-        self._cursor: dict[str, Any] = {}
-        self.max_pages = int(self.options.get("max_pages", self.max_pages_default))
-
-    def cursor(self) -> dict[str, Any]:
-        return dict(self._cursor)
-
-    def record_ref(self, key: str, record: ProductRecord, *, modified: _dt.datetime | None = None,
-                   hints: Mapping[str, Any] | None = None) -> ProductRef:
-        """A ref delivering ``record`` (its ``url`` is the label URL when known, else the key)."""
-        record = record.replace(archive=record.archive or self.name)
-        extra = dict(hints or {})
-        if self.direct_records:
-            return ProductRef(key=key, url=record.label_url or key, modified=modified, hints=extra,
-                              record=record)
-        extra["record"] = record
-        return ProductRef(key=key, url=record.label_url or key, modified=modified, hints=extra)
-
-    def fetch(self, ref: ProductRef, conditional: dict[str, Any] | None = None) -> Any:
-        record = ref.hints.get("record")
-        if record is None:
-            return super().fetch(ref, conditional)
-        return Response(url=ref.url, status=200, content=record_bytes(record))
-
-    def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:
-        if ref.hints.get("record") is None:
-            return super().to_record(ref, data)
-        return ProductRecord.from_dict(json.loads(data))
-
-    def problem(self, where: str, message: str, error: str = "SourceError") -> None:
-        """Quarantine one unusable product of an otherwise good answer (the harvest goes on)."""
-        self.problems.append(Problem(where, error, f"{where}: {message}", 1))
-
-    def malformed(self, url: str, message: str) -> SourceError:
-        """The error for an answer that does not speak the protocol (the harvest stops)."""
-        return SourceError(f"malformed answer from {self.name}: {message}", path=url)
-
-
-def record_bytes(record: ProductRecord) -> bytes:
-    """Canonical JSON of a record without ``harvested_at`` (equal records give equal bytes)."""
-    data = record.to_dict()
-    data["harvested_at"] = None
-    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
-
 
 def target_lid(name: str) -> str:
     """The PDS4 context LID of a target name (``Moon``) or a ``urn:`` given as is."""
