@@ -65,7 +65,7 @@ def run_distributed(client: Any, run: RunContext) -> None:
             tally(run.report, result)
             run.progress.update(run.report)
 
-    for batch in _batches(fresh_refs(src, run.since, run.report, run.recovered), run.batch_size):
+    for batch in _batches(fresh_refs(src, run.since, run.report, run.recovered, run.resume), run.batch_size):
         priors = [run.known.get(ref.key) for ref in batch]
         pending.add(client.submit(process_batch, source, run.state.catalog, batch, priors, stamp, threads,
                                   pure=False, retries=3))

@@ -157,8 +157,11 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
         if recovered_seen:
             log.info("resuming: %d products harvested by an interrupted run", len(recovered_seen))
         known = {**seen, **recovered_seen}
+        # an interrupted run's paging cursor: discovery resumes there (only with its journal in hand)
+        resume = state.load_cursor() if recovered_parts else None
         bar = _Progress(progress, f"harvest {src.name}")
-        run = RunContext(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar)
+        run = RunContext(src, known, recovered_seen, state, result, since_time, workers, batch_size, bar,
+                         resume=resume)
         try:
             if client is not None:
                 from .distributed import run_distributed
@@ -168,6 +171,10 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
                 run_local(run)
         finally:
             bar.close()
+        # a resumed paging does not list again what the interrupted run journaled: count it all the same
+        unlisted = len(recovered_seen) - result.recovered
+        result.found += unlisted
+        result.recovered += unlisted
         for problem in src.problems:
             result.failures.append(Failure(problem.url, problem.error, problem.message, problem.attempts))
         # the journal is read once more only for the parts this run wrote (the recovered ones are in hand)
@@ -204,3 +211,4 @@ def _commit(state: HarvestState, catalog: str, catalog_cls: Any, src: Source, se
     merged.save(catalog)
     state.save_seen(all_seen)
     state.clear_journal()
+    state.clear_cursor()

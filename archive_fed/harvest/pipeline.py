@@ -80,6 +80,43 @@ class RunContext:
     workers: int
     batch_size: int
     progress: Any                   # has update(report)
+    #: the paging cursor an interrupted run saved (handed to ``discover(state=…)``), or None
+    resume: dict[str, Any] | None = None
+
+
+class CursorTracker:
+    """The paging cursor that is safe to resume from: the one in force when the oldest product not yet
+    committed was discovered (its page is read again on resume; products already journaled on it are
+    skipped as recovered). Only cursor changes are kept, so memory grows with pages, not products."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._pages: list[tuple[int, dict[str, Any]]] = []   # (first product index, cursor then)
+        self._done: set[int] = set()
+        self._low = 0          # every index below is committed
+        self._seen = 0
+
+    def discovered(self) -> int:
+        """Note one discovered product; returns its index."""
+        cursor = self.source.cursor()
+        if not self._pages or self._pages[-1][1] != cursor:
+            self._pages.append((self._seen, cursor))
+        self._seen += 1
+        return self._seen - 1
+
+    def committed(self, index: int) -> None:
+        self._done.add(index)
+        while self._low in self._done:
+            self._done.discard(self._low)
+            self._low += 1
+
+    def safe(self) -> dict[str, Any]:
+        if self._low >= self._seen:
+            return self.source.cursor()
+        keep = [cursor for first, cursor in self._pages if first <= self._low]
+        while len(self._pages) > 1 and self._pages[1][0] <= self._low:
+            self._pages.pop(0)   # pages wholly behind the committed prefix are never needed again
+        return keep[-1]
 
 
 def now() -> _dt.datetime:
@@ -153,12 +190,13 @@ def tally(report: HarvestReport, result: ProductResult) -> None:
         report.updated += 1
 
 
-def fresh_refs(src: Source, since: _dt.datetime | None, report: HarvestReport, recovered: dict[str, Seen]
-               ) -> Iterator[ProductRef]:
+def fresh_refs(src: Source, since: _dt.datetime | None, report: HarvestReport, recovered: dict[str, Seen],
+               resume: dict[str, Any] | None = None) -> Iterator[ProductRef]:
     """Discovered products that this run must process: each once, none older than ``since``, none
-    already harvested by an interrupted run (those are committed from its journal)."""
+    already harvested by an interrupted run (those are committed from its journal). ``resume`` is the
+    paging cursor an interrupted run saved: discovery starts there instead of at page 1."""
     keys: set[str] = set()
-    for ref in src.discover(since=since):
+    for ref in src.discover(since=since, state=resume):
         if since and ref.modified and ref.modified < since:
             report.skipped += 1
             continue

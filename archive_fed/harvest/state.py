@@ -135,6 +135,41 @@ class HarvestState:
     def save_seen(self, seen: dict[str, Seen]) -> None:
         _atomic_parquet(_seen_table(seen.values()), self.seen_path)
 
+    # ---- resume cursor ------------------------------------------------------------------------
+    @property
+    def cursor_path(self) -> str:
+        return os.path.join(self.root, "cursor.json")
+
+    def save_cursor(self, cursor: dict[str, Any]) -> None:
+        """The paging cursor a resumed run may start from (written after each journal part)."""
+        if not cursor:
+            return
+        temporary = f"{self.cursor_path}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                json.dump(cursor, stream, sort_keys=True)
+            os.replace(temporary, self.cursor_path)
+        except (OSError, TypeError, ValueError) as exc:
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
+            raise CatalogError(f"cannot write harvest state: {exc}", path=self.cursor_path) from exc
+
+    def load_cursor(self) -> dict[str, Any] | None:
+        try:
+            with open(self.cursor_path, encoding="utf-8") as stream:
+                cursor = json.load(stream)
+        except (OSError, ValueError):
+            return None
+        return cursor if isinstance(cursor, dict) else None
+
+    def clear_cursor(self) -> None:
+        try:
+            os.remove(self.cursor_path)
+        except OSError:
+            pass
+
     # ---- journal --------------------------------------------------------------------------------
     def journal_parts(self) -> list[str]:
         return sorted(os.path.join(self.journal, n) for n in os.listdir(self.journal)
