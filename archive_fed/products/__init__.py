@@ -2,7 +2,7 @@
 
 Decoders (:mod:`.pds3`, :mod:`.pds4`) turn a label into a :class:`~.layout.ProductLayout` without
 reading data; :mod:`.backend` builds lazily indexed datasets from it; :mod:`.io` reads bytes (memory
-maps locally, byte ranges over fsspec remotely).
+maps locally, byte ranges through the Transport's fsspec filesystem remotely).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["PDSBackendEntrypoint", "ProductWarning", "open_product"]
 
 
 def open_product(record_or_label: Any, *, mask_and_scale: bool = True,
-                 chunks: int | str | Mapping[str, Any] | None = None) -> xr.Dataset:
+                 chunks: int | str | Mapping[str, Any] | None = None, transport: Any = None) -> xr.Dataset:
     """Open a PDS3 or PDS4 product's data as an :class:`xarray.Dataset`.
 
     Parameters
@@ -33,6 +33,9 @@ def open_product(record_or_label: Any, *, mask_and_scale: bool = True,
     chunks : None, "auto", int or mapping
         None: lazily indexed arrays (memory maps for local files, byte ranges for URLs; nothing is read
         until indexed). Otherwise dask arrays with these chunks.
+    transport : archive_fed.transport.Transport, optional
+        http(s) label and data reads go through it (credentials, retries, limits, size cap); default:
+        one shared Transport with default settings (credentials from the environment and netrc).
 
     Returns
     -------
@@ -49,4 +52,4 @@ def open_product(record_or_label: Any, *, mask_and_scale: bool = True,
     ('W / (micron sr m2)', 5.2)
     """
     return xr.open_dataset(record_or_label, engine=PDSBackendEntrypoint, chunks=chunks,
-                           mask_and_scale=mask_and_scale)
+                           mask_and_scale=mask_and_scale, transport=transport)

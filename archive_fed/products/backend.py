@@ -221,7 +221,7 @@ def _cf_attrs(variable: Variable, mask_and_scale: bool) -> tuple[dict[str, Any],
 
 
 # ---- opening ------------------------------------------------------------------------------------------
-def _label_for(target: Any) -> Label:
+def _label_for(target: Any, transport: Any = None) -> Label:
     from ..labels import read_label
     from ..record import ProductRecord
 
@@ -240,7 +240,7 @@ def _label_for(target: Any) -> Label:
     if not isinstance(target, str):
         raise TypeError(f"cannot open a product from {type(target).__name__}: give a ProductRecord, a Label, "
                         "a path or a URL")
-    return read_label(target)
+    return read_label(target, transport=transport)
 
 
 def _dataset_attrs(label: Label) -> dict[str, Any]:
@@ -261,9 +261,18 @@ def _dataset_attrs(label: Label) -> dict[str, Any]:
     return attrs
 
 
-def open_layout(target: Any) -> tuple[ProductLayout, dict[str, ByteSource]]:
-    """The decoded layout and byte sources of a product, the label read from ``target``."""
-    label = _label_for(target)
+def open_layout(target: Any, transport: Any = None) -> tuple[ProductLayout, dict[str, ByteSource]]:
+    """The decoded layout and byte sources of a product, the label read from ``target``; http(s) label
+    and data reads go through ``transport`` (None: a shared default one)."""
+    from .io import shared_transport, use_transport
+
+    transport = transport if transport is not None else shared_transport()
+    label = _label_for(target, transport)
+    with use_transport(transport):
+        return _decode(label)
+
+
+def _decode(label: Label) -> tuple[ProductLayout, dict[str, ByteSource]]:
     if label.format == "PDS4":
         from .pds4 import layout_pds4
 
@@ -286,11 +295,11 @@ class PDSBackendEntrypoint(BackendEntrypoint):
 
     description = "PDS3 and PDS4 planetary data products (labels .lbl/.xml/.2bl, attached-label .img)"
     url = "https://pds.nasa.gov/datastandards/documents/"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "mask_and_scale")
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "mask_and_scale", "transport")
 
     def open_dataset(self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None,
-                     mask_and_scale: bool = True) -> xr.Dataset:
-        layout, sources = open_layout(filename_or_obj)
+                     mask_and_scale: bool = True, transport: Any = None) -> xr.Dataset:
+        layout, sources = open_layout(filename_or_obj, transport)
         return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:

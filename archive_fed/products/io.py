@@ -8,13 +8,16 @@ a slice of a remote 500 MB image moves only that slice's bytes. Both count ``byt
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from ..errors import ProductError
+from ..errors import FetchError, ProductError
 from .layout import Strided
 
 #: Runs closer than this are fetched as one range (fewer HTTP requests beat a few wasted bytes).
@@ -23,6 +26,35 @@ MERGE_GAP = 64 * 1024
 MAX_RUNS = 4096
 #: Local selections this large and dense are read with ``preadv`` rather than through the memory map.
 DIRECT_READ = 8 * 1024 * 1024
+
+
+#: The Transport remote reads go through while a product is being opened (see :func:`use_transport`).
+_TRANSPORT: contextvars.ContextVar[Any] = contextvars.ContextVar("archive_fed_product_transport",
+                                                                 default=None)
+_SHARED: list[Any] = []
+
+
+def shared_transport() -> Any:
+    """The module-wide default :class:`~archive_fed.transport.Transport` (default settings)."""
+    if not _SHARED:
+        from ..transport import Transport
+
+        _SHARED.append(Transport())
+    return _SHARED[0]
+
+
+@contextmanager
+def use_transport(transport: Any) -> Iterator[None]:
+    """Within the block, remote byte sources read through ``transport`` (None: the shared one)."""
+    token = _TRANSPORT.set(transport)
+    try:
+        yield
+    finally:
+        _TRANSPORT.reset(token)
+
+
+def is_http(target: str) -> bool:
+    return target.lower().startswith(("http://", "https://"))
 
 
 def is_remote(target: str) -> bool:
@@ -190,12 +222,18 @@ class LocalFile(ByteSource):
 class RemoteFile(ByteSource):
     """A file behind any fsspec URL (``https://``, ``simplecache::https://``, ``s3://``...), read by ranges."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, transport: Any = None) -> None:
         super().__init__(url)
+        #: http(s) reads go through this Transport (credentials, retries, limits); others through fsspec
+        self.transport = transport if transport is not None else (_TRANSPORT.get() or shared_transport())
         self._fs: Any = None
         self._path: str | None = None
 
     def _filesystem(self) -> tuple[Any, str]:
+        if self._fs is None and is_http(self.url):
+            from ..transport import TransportFileSystem
+
+            self._fs, self._path = TransportFileSystem(self.transport), self.url
         if self._fs is None:
             import fsspec
 
@@ -215,6 +253,9 @@ class RemoteFile(ByteSource):
             parts = fs.cat_ranges([path] * len(ranges), [r[0] for r in ranges], [r[1] for r in ranges])
         except FileNotFoundError:
             raise ProductError("no such data file", path=self.url) from None
+        except FetchError as exc:
+            raise ProductError(f"cannot read byte ranges: {exc.message}",
+                               path=self.url) from None
         except Exception as exc:  # noqa: BLE001 - fsspec backends raise anything; never leak them raw
             raise ProductError(f"cannot read byte ranges: {type(exc).__name__}: {exc}", path=self.url) from None
         for (start, stop), part in zip(ranges, parts):

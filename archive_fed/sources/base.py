@@ -16,7 +16,7 @@ from ..errors import SourceError
 from ..labels import normalize, parse_label
 from ..labels.remote import fetch_label
 from ..record import ProductRecord
-from ..transport import Transport, _split_userinfo, is_within
+from ..transport import Transport, is_within, split_userinfo
 
 
 @dataclass
@@ -81,7 +81,7 @@ class Source:
         if url.lower().startswith(("http://", "https://")):
             # user:password@ goes to the transport (for that host only), never into the URL that
             # records, reports, logs and the harvest state keep
-            url, userinfo = _split_userinfo(url)
+            url, userinfo = split_userinfo(url)
             if userinfo:
                 self.transport.add_credentials(urlsplit(url).hostname or "", userinfo)
         self.url = url

@@ -1,4 +1,4 @@
-"""The shared HTTP/fsspec transport: the one place where archive_fed talks to the network.
+"""The HTTP client: the one place where archive_fed talks to the network.
 
 Every source fetches bytes through a :class:`Transport`, so the HTTP discipline lives here once
 (astroquery's ``BaseQuery`` idea): timeouts, retries with exponential backoff and jitter that honour
@@ -12,45 +12,41 @@ Examples
 >>> t = Transport(retries=3, max_per_host=2)
 >>> t.get("https://pds.nasa.gov/api/search/1/products").status      # doctest: +SKIP
 200
->>> url_join("https://host/VOL/INDEX/INDEX.LBL", "INDEX.TAB")
-'https://host/VOL/INDEX/INDEX.TAB'
->>> is_within("https://host/VOL/", "https://host/VOL/../../etc/passwd")
-False
 """
 from __future__ import annotations
 
 import http.client
 import json
 import logging
-import netrc
 import os
-import posixpath
 import random
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, formatdate
 from fnmatch import fnmatch
-from typing import Any, Union
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
-from urllib.request import url2pathname
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import fsspec
 import requests
 import urllib3.exceptions as u3
 from requests.adapters import HTTPAdapter
-from requests.auth import AuthBase, HTTPBasicAuth
+from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .errors import FetchError
+from ..errors import FetchError
+from .credentials import NO_AUTH, BasicAuth, Credential, Credentials
+from .limits import HostLimiter
+from .urls import (file_url_to_path, host_key, hostname, redact_url, split_userinfo, url_scheme,
+                   with_params)
 
-__all__ = ["Transport", "Response", "url_join", "is_within", "redact_url", "MiB"]
+__all__ = ["Transport", "Response", "MiB", "REDIRECT_STATUSES", "GONE_STATUSES", "RETRY_STATUSES",
+           "MAX_REDIRECTS", "CHUNK_SIZE"]
 
 log = logging.getLogger("archive_fed.transport")
 
@@ -61,13 +57,6 @@ GONE_STATUSES = frozenset({404, 410})
 RETRY_STATUSES = frozenset({408, 425, 429} | set(range(500, 600))) - {501, 505}
 MAX_REDIRECTS = 10
 CHUNK_SIZE = 64 * 1024
-#: Query parameters whose values are masked in logs and error messages.
-SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "password", "passwd", "secret",
-                           "signature", "sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_CHAINED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)::")
-
-Credential = Union[str, "tuple[str, str]"]
 
 
 def _package_version() -> str:
@@ -78,149 +67,8 @@ def _package_version() -> str:
         return "0.1.0"
 
 
-# --------------------------------------------------------------------------- URL helpers
-
-def redact_url(url: str) -> str:
-    """``url`` without ``user:password@`` and with secret-looking query values masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
-            query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``(url without userinfo, (user, password) or None)``."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return clean, (unquote(user), unquote(password))
-
-
-def _scheme(target: str) -> str:
-    scheme = urlsplit(target).scheme.lower() if "://" in target or target.startswith("file:") else ""
-    if len(scheme) == 1:  # a Windows drive letter, not a scheme
-        return ""
-    chained = _CHAINED.match(target)
-    if not scheme and chained:  # fsspec chained URL, e.g. simplecache::s3://…
-        return chained.group(1).lower()
-    return scheme
-
-
-def _file_url_to_path(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        raise FetchError("file:// URL names a remote host", path=redact_url(url))
-    return url2pathname(unquote(parts.path))
-
-
-def url_join(base: str, relative: str) -> str:
-    """Resolve ``relative`` against ``base`` like a browser resolves a link in a page at ``base``.
-
-    Works for HTTP(S), ``file://``, other fsspec URLs (``s3://bucket/key``, whose schemes
-    :func:`urllib.parse.urljoin` does not know) and plain local paths. A ``relative`` that is itself
-    absolute is returned as is: check the result with :func:`is_within` before trusting it.
-
-    >>> url_join("https://h/VOL/DATA/", "A/B.LBL")
-    'https://h/VOL/DATA/A/B.LBL'
-    >>> url_join("s3://bucket/VOL/INDEX/INDEX.LBL", "../DATA/X.IMG")
-    's3://bucket/VOL/DATA/X.IMG'
-    """
-    if _scheme(relative) or (not _scheme(base) and os.path.isabs(relative)):
-        return relative
-    scheme = _scheme(base)
-    if scheme in ("http", "https", "file", "ftp"):
-        return urljoin(base, relative)
-    if not scheme:
-        directory = base if base.endswith(("/", os.sep)) else os.path.dirname(base)
-        return os.path.normpath(os.path.join(directory, relative))
-    parts = urlsplit(base)
-    if relative.startswith("/"):
-        path = relative
-    else:
-        directory = parts.path if parts.path.endswith("/") else posixpath.dirname(parts.path)
-        path = posixpath.normpath(posixpath.join(directory or "/", relative))
-        if relative.endswith("/") and not path.endswith("/"):
-            path += "/"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def _segments(path: str) -> list[str]:
-    return unquote(path).replace("\\", "/").split("/")
-
-
-def is_within(root_url: str, url: str) -> bool:
-    """Whether ``url`` lies inside the archive tree rooted at ``root_url``.
-
-    Refuses (returns False) any ``..`` segment (also percent-encoded or with backslashes), another
-    scheme (``file://`` or a bare path under an HTTP root), another host or port, and paths beside or
-    above the root. ``file://`` URLs and plain paths are compared as the same local paths; the test is
-    lexical (symbolic links are not resolved).
-
-    >>> is_within("https://h/VOL/", "https://h/VOL/DATA/X.IMG")
-    True
-    >>> is_within("https://h/VOL/", "https://h/VOL2/X.IMG"), is_within("https://h/VOL/", "file:///etc/passwd")
-    (False, False)
-    """
-    try:
-        raw_path = urlsplit(url).path if _scheme(url) else url
-        if "\x00" in unquote(raw_path) or ".." in _segments(raw_path):
-            return False
-        root_kind, root_host, root_path = _locate(root_url)
-        kind, host, path = _locate(url)
-    except ValueError:
-        return False
-    if (kind, host) != (root_kind, root_host):
-        return False
-    root_path = posixpath.normpath(root_path)
-    path = posixpath.normpath(path)
-    if root_path == "/":
-        return path.startswith("/")
-    return path == root_path or path.startswith(root_path + "/")
-
-
-def _locate(target: str) -> tuple[str, str, str]:
-    """``(kind, host, path)``: kind is a URL scheme, or ``"local"`` for paths and ``file://`` URLs."""
-    scheme = _scheme(target)
-    if not scheme:
-        return "local", "", os.path.abspath(target).replace(os.sep, "/")
-    parts = urlsplit(target)
-    if scheme == "file" and parts.netloc in ("", "localhost"):
-        return "local", "", os.path.abspath(url2pathname(unquote(parts.path))).replace(os.sep, "/")
-    if scheme == "file":
-        return "file", parts.netloc.lower(), unquote(parts.path) or "/"
-    host = (parts.hostname or "").lower()
-    port = parts.port or _DEFAULT_PORTS.get(scheme)  # raises ValueError for a bad port
-    path = unquote(parts.path).replace("\\", "/") or "/"
-    return scheme, f"{host}:{port}" if port else host, path if path.startswith("/") else "/" + path
-
-
-def _hostname(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
-def _host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{(parts.hostname or '').lower()}:{parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)}"
-
-
-def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
-    if not params:
-        return url
-    query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-    return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-# --------------------------------------------------------------------------- the response
 
 @dataclass
 class Response:
@@ -254,142 +102,6 @@ class Response:
         return json.loads(self.content)
 
 
-# --------------------------------------------------------------------------- credentials
-
-class _BearerAuth(AuthBase):
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "<bearer token ***>"
-
-
-class _BasicAuth(HTTPBasicAuth):
-    def __repr__(self) -> str:
-        return "<basic auth ***>"
-
-
-class _NoAuth(AuthBase):
-    """Passed explicitly so requests never looks credentials up on its own (we decide per host)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-_NO_AUTH = _NoAuth()
-
-
-def _env_host(host: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in host.upper())
-
-
-class _Credentials:
-    """Credentials per host name: an explicit mapping, else environment variables, else netrc."""
-
-    def __init__(self, explicit: Mapping[str, Credential] | bool | None) -> None:
-        self._explicit = ({k.lower(): v for k, v in explicit.items()}
-                          if isinstance(explicit, Mapping) else None)
-        self._enabled = explicit is not False
-        self._cache: dict[str, AuthBase | None] = {}
-        self._lock = threading.Lock()
-        #: given for one host at run time (``user:password@`` in a source URL): they win over the rest
-        self.added: dict[str, Credential] = {}
-
-    def add(self, host: str, credential: Credential) -> None:
-        with self._lock:
-            self.added[host.lower()] = credential
-
-    def __repr__(self) -> str:
-        if not self._enabled:
-            return "<credentials: none>"
-        if self._explicit is not None:
-            return f"<credentials: {len(self._explicit)} host(s), masked>"
-        return "<credentials: env/netrc, masked>"
-
-    def auth_for(self, host: str) -> AuthBase | None:
-        added = self.added.get(host)
-        if added is not None:
-            return _BearerAuth(added) if isinstance(added, str) else _BasicAuth(*added)
-        if not self._enabled or not host:
-            return None
-        with self._lock:
-            if host not in self._cache:
-                self._cache[host] = self._lookup(host)
-            return self._cache[host]
-
-    def _lookup(self, host: str) -> AuthBase | None:
-        if self._explicit is not None:
-            value = self._explicit.get(host)
-            if value is None:
-                return None
-            return _BearerAuth(value) if isinstance(value, str) else _BasicAuth(*value)
-        key = _env_host(host)
-        token = os.environ.get(f"ARCHIVE_FED_TOKEN_{key}")
-        if token:
-            return _BearerAuth(token)
-        user = os.environ.get(f"ARCHIVE_FED_USER_{key}")
-        password = os.environ.get(f"ARCHIVE_FED_PASSWORD_{key}")
-        if user and password is not None:
-            return _BasicAuth(user, password)
-        return self._from_netrc(host)
-
-    @staticmethod
-    def _from_netrc(host: str) -> AuthBase | None:
-        path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-        if not os.path.isfile(path):
-            return None
-        try:
-            entry = netrc.netrc(path).authenticators(host)
-        except (netrc.NetrcParseError, OSError) as exc:
-            # The parse error message may quote the file's content: log only where it failed.
-            log.warning("ignoring unreadable netrc file %s (%s)", path, type(exc).__name__)
-            return None
-        if not entry:
-            return None
-        login, _, password = entry
-        return _BasicAuth(login or "", password or "")
-
-
-# --------------------------------------------------------------------------- limits per host
-
-class _TokenBucket:
-    """``rate`` requests per second with bursts of ``capacity``; a reservation, so waits are fair."""
-
-    def __init__(self, rate: float, capacity: float = 1.0) -> None:
-        self.rate, self.capacity = rate, capacity
-        self.tokens, self.stamp = capacity, time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - 1
-            self.stamp = now
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait:
-            time.sleep(wait)
-
-
-class _HostLimiter:
-    def __init__(self, max_concurrent: int, rate: float | None) -> None:
-        self.max_concurrent, self.rate = max_concurrent, rate
-        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
-        self._buckets: dict[str, _TokenBucket] = {}
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def slot(self, host: str) -> Iterator[None]:
-        with self._lock:
-            semaphore = self._semaphores.setdefault(host, threading.BoundedSemaphore(self.max_concurrent))
-            bucket = self._buckets.setdefault(host, _TokenBucket(self.rate)) if self.rate else None
-        with semaphore:
-            if bucket is not None:
-                bucket.take()
-            yield
 
 
 # --------------------------------------------------------------------------- retries
@@ -504,13 +216,13 @@ class Transport:
         self.verify = verify
         self.max_bytes = max_bytes
         self.allow_redirect_hosts = tuple(h.lower() for h in allow_redirect_hosts)
-        self._credentials = _Credentials(credentials)
+        self._credentials = Credentials(credentials)
         # what it takes to rebuild this transport in another process (dask workers): settings only
         self._settings = dict(timeout=timeout, retries=retries, backoff=backoff, backoff_max=backoff_max,
                               max_per_host=max_per_host, rate_per_host=rate_per_host,
                               user_agent=user_agent, verify=verify, max_bytes=max_bytes,
                               allow_redirect_hosts=tuple(allow_redirect_hosts), credentials=credentials)
-        self._limiter = _HostLimiter(max_per_host, rate_per_host)
+        self._limiter = HostLimiter(max_per_host, rate_per_host)
         self._policy = _Backoff(
             total=retries, connect=None, read=None, status=None, other=None,
             allowed_methods=frozenset({"GET", "HEAD"}), status_forcelist=RETRY_STATUSES,
@@ -572,7 +284,7 @@ class Transport:
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
         """GET ``url`` with query ``params`` and decode the JSON answer."""
-        full = _with_params(url, params)
+        full = with_params(url, params)
         response = self._request("GET", full, {"Accept": "application/json", **(headers or {})})
         try:
             return response.json()
@@ -601,7 +313,7 @@ class Transport:
         except FetchError as error:
             if error.status != 416:
                 raise
-            return Response(_split_userinfo(url)[0], 416, attempts=getattr(error, "attempts", 1))
+            return Response(split_userinfo(url)[0], 416, attempts=getattr(error, "attempts", 1))
         if response.status == 200:
             response.content = response.content[start:end]
         return response
@@ -611,11 +323,11 @@ class Transport:
         fsspec URL (``s3://…``, ``memory://…``, ``simplecache::…``), all under the size cap (or the
         lower ``max_bytes``)."""
         target = os.fspath(url_or_path)
-        scheme = _scheme(target)
+        scheme = url_scheme(target)
         if scheme in ("http", "https"):
             return self.get(target, max_bytes=max_bytes).content
         if scheme in ("", "file"):
-            path = _file_url_to_path(target) if scheme == "file" else target
+            path = file_url_to_path(target) if scheme == "file" else target
             return self._read_local(path, target, self._cap(max_bytes))
         return self._read_fsspec(target, self._cap(max_bytes))
 
@@ -671,25 +383,25 @@ class Transport:
         """``cap``: a lower size cap for this request; ``stop_after``: read at most that many bytes of a
         body and drop the connection (range requests answered with the whole file)."""
         try:
-            url, url_auth = _split_userinfo(url)
-            _host_key(url)  # raises ValueError for a malformed host or port
+            url, url_auth = split_userinfo(url)
+            host_key(url)  # raises ValueError for a malformed host or port
         except ValueError:
             raise _fail("malformed URL", url) from None
-        if _scheme(url) not in ("http", "https") or not urlsplit(url).hostname:
+        if url_scheme(url) not in ("http", "https") or not urlsplit(url).hostname:
             raise _fail("not an http(s) URL (use fetch_bytes for paths and fsspec URLs)", url)
-        origin = _hostname(url)
+        origin = hostname(url)
         retry: Retry = self._policy
         attempts = 0
         for _ in range(MAX_REDIRECTS + 1):
-            host = _hostname(url)
-            auth = _BasicAuth(*url_auth) if url_auth and host == origin else self._credentials.auth_for(host)
+            host = hostname(url)
+            auth = BasicAuth(*url_auth) if url_auth and host == origin else self._credentials.auth_for(host)
             response, attempts, retry = self._send(method, url, headers, auth, attempts, retry,
                                                    (self._cap(cap), stop_after))
             if response.status not in REDIRECT_STATUSES:
                 response.attempts = attempts
                 return response
             target = self._redirect_target(url, response, attempts)
-            if _hostname(target) != host:  # never carry one host's secrets to another
+            if hostname(target) != host:  # never carry one host's secrets to another
                 headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
                 url_auth = None
             if response.status == 303 and method != "HEAD":
@@ -703,7 +415,7 @@ class Transport:
         if not location:
             raise _fail(f"HTTP {response.status} redirect without a Location", url,
                         status=response.status, attempts=attempts)
-        target, _ = _split_userinfo(urljoin(url, location))
+        target, _ = split_userinfo(urljoin(url, location))
         source, dest = urlsplit(url), urlsplit(target)
         if dest.scheme not in ("http", "https") or not dest.hostname:
             raise _fail("redirect to a non-http(s) URL refused", url, status=response.status,
@@ -728,7 +440,7 @@ class Transport:
             with self._count_lock:
                 self.request_count += 1
             try:
-                with self._limiter.slot(_host_key(url)):
+                with self._limiter.slot(host_key(url)):
                     return self._attempt(method, url, headers, auth, retry, attempts, body), attempts, retry
             except _Transient as failure:
                 try:
@@ -756,7 +468,7 @@ class Transport:
                  retry: Retry, attempts: int, body: tuple[int, int | None]) -> Response:
         try:
             answer = self._session().request(
-                method, url, headers=headers, auth=auth or _NO_AUTH, timeout=self.timeout,
+                method, url, headers=headers, auth=auth or NO_AUTH, timeout=self.timeout,
                 allow_redirects=False, stream=True, verify=self.verify)
         except requests.exceptions.SSLError as exc:
             raise _fail(f"TLS failure ({type(exc).__name__})", url, attempts=attempts) from None
