@@ -15,6 +15,7 @@ NaN. Register it in ``pyproject.toml``::
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..errors import ProductError
 from ..labels.base import Label
 from .dtypes import decode
 from .io import ByteSource, is_remote
-from .layout import Element, ProductLayout, Strided, Variable, sanitize, unique
+from .layout import DECODE_ERRORS, Element, ProductLayout, ProductWarning, Strided, Variable, as_product_error, sanitize, unique
 
 LABEL_SUFFIXES = (".lbl", ".xml", ".2bl", ".2cl", ".01l", ".pvl")
 ATTACHED_SUFFIXES = (".img", ".dat", ".qub", ".tab", ".bin", ".raw", ".sp", ".cub")
@@ -179,6 +180,7 @@ def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask
     all_dims = {d for m in mapping for d in m.values()}
     data_vars: dict[str, xr.Variable] = {}
     coords: dict[str, xr.Variable] = {}
+    skipped: list[str] = []
     for variable, dims in zip(kept, mapping):
         name = variable.name
         if name in all_dims:
@@ -192,11 +194,18 @@ def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask
             values = np.asarray(variable.data)
             data = unpack(values, variable, value_dtype(variable, True)) if mask_and_scale and \
                 variable.element is not None else values
-        data_vars[name] = xr.Variable(ds_dims, data, attrs, encoding=encoding)
-        for coord, (dim, values, coord_attrs) in variable.coords.items():
-            renamed = coord if dims[dim] == dim else f"{coord}_{dims[dim][len(dim) + 1:]}"
-            if renamed not in coords:
-                coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
+        try:
+            data_vars[name] = xr.Variable(ds_dims, data, attrs, encoding=encoding)
+            for coord, (dim, values, coord_attrs) in variable.coords.items():
+                renamed = coord if dims[dim] == dim else f"{coord}_{dims[dim][len(dim) + 1:]}"
+                if renamed not in coords:
+                    coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
+        except DECODE_ERRORS as error:
+            data_vars.pop(name, None)
+            skipped.append(f"{name} ({type(error).__name__}: {error})")
+    if skipped:
+        warnings.warn(f"{layout.attrs.get('label_url')}: {len(skipped)} variables skipped: {'; '.join(skipped)}",
+                      ProductWarning, stacklevel=2)
     dataset = xr.Dataset(data_vars, coords=coords, attrs=dict(layout.attrs))
     dataset.set_close(_Release(list(sources.values())))
     return dataset
@@ -305,7 +314,10 @@ class PDSBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None,
                      mask_and_scale: bool = True) -> xr.Dataset:
         layout, sources = open_layout(filename_or_obj)
-        return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
+        try:
+            return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
+        except DECODE_ERRORS as error:   # xarray refusing what the decoders built: name the product
+            raise as_product_error(error, layout.attrs.get("label_url"), None) from error
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         if isinstance(filename_or_obj, Label):

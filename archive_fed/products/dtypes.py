@@ -83,7 +83,7 @@ def pds3_element(sample_type: str, bits: int, *, where: str | None = None, path:
 
 
 # ---- PDS4 ---------------------------------------------------------------------------------------------
-_PDS4_BINARY = re.compile(r"^(Signed|Unsigned)(MSB|LSB)(\d)$|^(Signed|Unsigned)Byte$|"
+_PDS4_BINARY = re.compile(r"^(Signed|Unsigned)(MSB|LSB)([248])$|^(Signed|Unsigned)Byte$|"
                           r"^IEEE754(MSB|LSB)(Single|Double)$|^Complex(MSB|LSB)(8|16)$")
 
 

@@ -29,7 +29,7 @@ from ..labels.pds4 import PDS4Label
 from .dtypes import (in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, text_strings,
                      unit_attrs)
 from .io import ByteSource, open_source, resolve
-from .layout import Element, ProductLayout, ProductWarning, Strided, Variable, sanitize, unique
+from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize, unique
 from .text_tables import column, delimiter, fixed_width, split_records
 
 _HEX = re.compile(r"^(?:0x([0-9A-Fa-f]+)|16#([0-9A-Fa-f]+)#)$")
@@ -424,10 +424,20 @@ _READERS = {"Table_Binary": _table_binary, "Table_Character": _table_character,
             "Table_Delimited": _table_delimited, "Inventory": _table_delimited}
 
 
+def _data_object(ctx: _Context, node: Any, tag: str, url: str) -> list[Variable]:
+    if tag.startswith("Array"):
+        return [_array(ctx, node, url)]
+    table = _READERS[tag](ctx, node, url)
+    if table:
+        table[0].coords.update(_uniformly_sampled(ctx, node))
+    return table
+
+
 def layout_pds4(label: PDS4Label, label_url: str | None = None) -> tuple[ProductLayout, dict[str, ByteSource]]:
     """The variables of a PDS4 product and the byte sources they read from (nothing read yet, except
     character and delimited tables, parsed here)."""
     ctx = _Context(label, label_url or label.path)
+    decoder = ObjectDecoder(ctx.label_url)
     variables: list[Variable] = []
     for area in label.root:
         if not _local(area.tag).startswith("File_Area"):
@@ -440,17 +450,13 @@ def layout_pds4(label: PDS4Label, label_url: str | None = None) -> tuple[Product
         url = resolve(ctx.label_url, file_name)
         for node in area:
             tag = _local(node.tag)
-            if tag.startswith("Array"):
-                variables.append(_array(ctx, node, url))
-            elif tag in _READERS:
-                table = _READERS[tag](ctx, node, url)
-                if table:
-                    table[0].coords.update(_uniformly_sampled(ctx, node))
-                variables.extend(table)
+            if tag.startswith("Array") or tag in _READERS:
+                variables.extend(decoder.run(f"{tag} {_owner_name(ctx, node)}", _data_object, ctx, node, tag, url))
     if ctx.byte_vectors:
         warnings.warn(f"{ctx.label_url}: {len(ctx.byte_vectors)} multi-byte fields typed UnsignedByte/"
                       f"SignedByte read as byte vectors: {', '.join(ctx.byte_vectors)}", ProductWarning,
                       stacklevel=2)
+    decoder.finish(variables)
     if not variables:
         raise ctx.error("no Array or Table data object in any File_Area")
     for variable in variables:

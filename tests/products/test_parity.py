@@ -334,3 +334,33 @@ def test_uniformly_sampled_is_a_coordinate(tmp_path, scale, first, interval, bas
     np.testing.assert_allclose(ds["wavelength"].values, expected, rtol=1e-12)
     np.testing.assert_allclose(ds["wavelength"].values, np.asarray(reference(label)[0]["wavelength"]),
                                rtol=1e-12)
+
+
+# ---- PDS3 against pdr ---------------------------------------------------------------------------------
+PDS3_TYPES = [("MSB_INTEGER", 16, ">i2"), ("LSB_INTEGER", 32, "<i4"), ("MSB_UNSIGNED_INTEGER", 8, "u1"),
+              ("LSB_UNSIGNED_INTEGER", 16, "<u2"), ("PC_REAL", 32, "<f4"), ("IEEE_REAL", 64, ">f8")]
+
+
+@pytest.mark.parametrize("sample_type, bits, dtype", PDS3_TYPES)
+@pytest.mark.parametrize("scale, offset", [(None, None), ("0.013", None), ("1.0E44", "987654540100")])
+def test_pds3_image_against_pdr(tmp_path, sample_type, bits, dtype, scale, offset):
+    pdr = pytest.importorskip("pdr")
+    raw = sample(np.dtype(dtype), 12, 5).reshape(3, 4)
+    raw[1, 1] = 0 if np.dtype(dtype).kind == "u" else -7
+    (tmp_path / "p.img").write_bytes(raw.tobytes())
+    packing = (f" SCALING_FACTOR = {scale}\n" if scale else "") + (f" OFFSET = {offset}\n" if offset else "")
+    (tmp_path / "p.lbl").write_text(
+        f'PDS_VERSION_ID = PDS3\n^IMAGE = "p.img"\nOBJECT = IMAGE\n LINES = 3\n LINE_SAMPLES = 4\n'
+        f" SAMPLE_TYPE = {sample_type}\n SAMPLE_BITS = {bits}\n{packing}"
+        f" MISSING_CONSTANT = {raw[1, 1]}\nEND_OBJECT = IMAGE\nEND\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = pdr.read(str(tmp_path / "p.lbl"))
+        theirs_raw, theirs = np.asarray(data["IMAGE"]), data.get_scaled("IMAGE")
+    ours_raw = af.open_product(tmp_path / "p.lbl", mask_and_scale=False)["IMAGE"].values
+    np.testing.assert_array_equal(ours_raw, theirs_raw)
+    ours = af.open_product(tmp_path / "p.lbl")["IMAGE"].values
+    expected = np.ma.filled(np.ma.asarray(theirs).astype(np.float64), np.nan)
+    expected[1, 1] = np.nan          # MISSING_CONSTANT is NaN in ours on every type
+    np.testing.assert_allclose(ours, expected, rtol=1e-6 if dtype.endswith("f4") or scale == "0.013" else 1e-15)
+    assert np.isfinite(ours[~np.isnan(ours)]).all()
