@@ -286,9 +286,6 @@ def parse_booleans(strings: np.ndarray) -> np.ndarray:
 # ---- units --------------------------------------------------------------------------------------------
 _DIMENSIONLESS = {"ND", "DIMENSIONLESS", "UNITLESS", "1", "RATIO"}
 _NO_UNIT = {"N/A", "NONE", "NULL", "UNK", "", "NA"}
-_UNIT_ALIASES = {"COUNTS": "count", "PIXELS": "pix", "PIXEL": "pix", "DEGREES": "deg", "DEGREE": "deg",
-                 "KILOMETERS": "km", "METERS": "m", "SECONDS": "s", "MICRONS": "micron", "DEGC": "deg_C"}
-
 
 def unit_attrs(text: Any) -> dict[str, str]:
     """``{"units": ..., "units_label": ...}`` for a label unit: ``units`` is astropy's generic spelling
@@ -302,7 +299,7 @@ def unit_attrs(text: Any) -> dict[str, str]:
         return {}
     if upper in _DIMENSIONLESS:
         return {"units": "1", "units_label": label_text}
-    unit = parse_unit(_UNIT_ALIASES.get(upper, label_text))
+    unit = parse_unit("deg_C" if upper in ("DEGC", "CELSIUS") else label_text)
     units = unit.to_string() if unit is not None else label_text
     return {"units": units or "1", "units_label": label_text}
 

@@ -113,6 +113,8 @@ def _locate(ctx: _Context, name: str, pointer: Any, chain: tuple[Block, ...], bl
     offset = 0
     if location is not None:
         number = getattr(location, "value", location)
+        if isinstance(number, np.generic):      # an integer Quantity's value is a numpy scalar
+            number = number.item()
         if not isinstance(number, (int, float)):
             raise ctx.error(f"unreadable pointer ^{name} = {pointer!r}", block)
         if _is_bytes_unit(location):
