@@ -7,7 +7,6 @@ PDS4 labels wrap an lxml element tree (see :mod:`archive_fed.labels.pds4`). Valu
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -35,33 +34,25 @@ class UnitValue:
         return hash((self.value, self.unit))
 
 
-_UNIT_CACHE: dict[str, Any] = {}
 
 
 def parse_unit(text: str) -> Any:
-    """An astropy unit for ``text``, or None where astropy cannot parse it (cached per string)."""
-    try:
-        return _UNIT_CACHE[text]
-    except KeyError:
-        pass
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", u.UnitsWarning)
-            unit = u.Unit(text, parse_strict="raise")
-        if isinstance(unit, u.UnrecognizedUnit):
-            unit = None
-    except (ValueError, TypeError, SyntaxError):
-        unit = None
-    _UNIT_CACHE[text] = unit
-    return unit
+    """An astropy unit for a PDS unit ``text`` (PDS unit words in any case, see
+    :mod:`archive_fed.labels.units`), or None where it names no unit astropy knows."""
+    from .units import pds_unit
+
+    return pds_unit(text)
 
 
 def with_unit(value: Any, unit_text: str) -> Any:
-    """``value`` with unit ``unit_text``: a Quantity where the unit parses, else a UnitValue."""
+    """``value`` with unit ``unit_text``: a Quantity where the unit parses (an integer stays an integer:
+    ``300 <nm>`` is ``300 nm`` of dtype int64), else a UnitValue."""
     unit = parse_unit(unit_text)
     if unit is None or not isinstance(value, (int, float)) or isinstance(value, bool):
         return UnitValue(value, unit_text)
     try:
+        if isinstance(value, int) and -2**63 <= value < 2**63:
+            return u.Quantity(value, unit, dtype=int)
         return u.Quantity(value, unit)
     except (TypeError, ValueError):  # e.g. structured units such as <(m, s)>
         return UnitValue(value, unit_text)

@@ -803,17 +803,41 @@ def _parse_text(text: str, path: str | None, lenient: bool, complete: bool) -> t
         raise LabelError("label nested too deeply", path=path) from None
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def label_text(label: bytes, path: str | None = None) -> str | None:
+    """Non-ASCII label bytes as text: UTF-8 where valid; GB18030 where the bytes decode as GB18030 and
+    hold CJK characters (CNSA Chang'e-1/2/3 PDS3 labels); else None — the Latin-1 reading stands, with a
+    :class:`LabelWarning`.
+
+    >>> label_text("TITLE = 嫦娥一号".encode("gb18030"))
+    'TITLE = 嫦娥一号'
+    """
+    try:
+        return label.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = label.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and _CJK.search(text):
+        return text
+    warnings.warn(f"{path or 'label'}: non-ASCII text is neither UTF-8 nor GB18030; read as Latin-1",
+                  LabelWarning, stacklevel=4)
+    return None
+
+
 def _parse_bytes(head: bytes, path: str | None, lenient: bool, complete: bool) -> PDS3Label:
     """Parse label bytes decoded as Latin-1 (one char per byte, so offsets are byte offsets)."""
     items, end = _parse_text(head.decode("latin-1"), path, lenient, complete)
     label = head[:end]
     if not label.isascii():
-        # PDS3 labels are ASCII; non-ASCII text that is valid UTF-8 is read as UTF-8 (as pvl does)
-        try:
-            text = label.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
+        # PDS3 labels are ASCII; non-ASCII text is read as UTF-8 where valid (as pvl does), else as
+        # GB18030 where it decodes and holds Chinese text (Chang'e-1/2/3 labels), else stays Latin-1
+        text = label_text(label, path)
+        if text is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", LabelWarning)   # already warned about in the first pass
                 items, _ = _parse_text(text, path, lenient, complete=True)

@@ -15,6 +15,7 @@ NaN. Register it in ``pyproject.toml``::
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..errors import ProductError
 from ..labels.base import Label
 from .dtypes import decode
 from .io import ByteSource, is_remote
-from .layout import Element, ProductLayout, Strided, Variable, sanitize, unique
+from .layout import DECODE_ERRORS, Element, ProductLayout, ProductWarning, Strided, Variable, as_product_error, sanitize, unique
 
 LABEL_SUFFIXES = (".lbl", ".xml", ".2bl", ".2cl", ".01l", ".pvl")
 ATTACHED_SUFFIXES = (".img", ".dat", ".qub", ".tab", ".bin", ".raw", ".sp", ".cub")
@@ -35,20 +36,36 @@ ATTACHED_SUFFIXES = (".img", ".dat", ".qub", ".tab", ".bin", ".raw", ".sp", ".cu
 
 # ---- values -------------------------------------------------------------------------------------------
 def value_dtype(variable: Variable, mask_and_scale: bool) -> np.dtype:
-    """The dtype ``variable`` is presented with: decoded values, or floats once scaled/masked (float32
-    for integers of up to 16 bits and float32 data, float64 otherwise, as CF packing suggests)."""
+    """The dtype ``variable`` is presented with: decoded values, or floats once scaled/masked.
+
+    Scaled values must be exact (issue 16): float32 only where it holds every result — stored integers
+    of up to 16 bits (float32 holds them exactly) with no offset and a scale whose float32 product
+    stays finite — float64 otherwise (a 1e44 scale, an offset of 987654540100, 32-bit integers)."""
     element = variable.element
     if element is None:
         return np.asarray(variable.data).dtype
     base = element.value_dtype
-    if not mask_and_scale or base.kind not in "iuf":
+    if not mask_and_scale or base.kind not in "iufc":
         return base
-    if variable.scale_factor is None and variable.add_offset is None and (
-            not variable.mask_values or base.kind == "f"):
-        return base
-    if base.kind == "f":
-        return base
-    return np.dtype(np.float32 if base.itemsize <= 2 else np.float64)
+    scale, add = variable.scale_factor, variable.add_offset
+    if base.kind == "c":    # complex samples (SAR) scale as complex128; masks do not apply
+        return np.dtype(np.complex128) if scale is not None or add is not None else base
+    if scale is None and add is None:
+        if not variable.mask_values or base.kind == "f":
+            return base
+        return np.dtype(np.float32 if base.itemsize <= 2 else np.float64)
+    if base.kind in "iu" and base.itemsize <= 2 and add is None and _float32_scale(scale, base):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _float32_scale(scale: float | None, base: np.dtype) -> bool:
+    """Whether float32 represents ``scale`` times every ``base`` integer without overflow/underflow."""
+    if scale is None:
+        return True
+    largest = float(max(abs(np.iinfo(base).min), np.iinfo(base).max))
+    tiny, huge = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+    return scale == 0 or tiny <= abs(scale) and abs(scale) * largest <= huge
 
 
 #: Elements unpacked per block: big enough to amortise Python overhead, small enough for the cache.
@@ -63,7 +80,7 @@ def needs_unpack(variable: Variable) -> bool:
 def unpack(values: np.ndarray, variable: Variable, out_dtype: np.dtype) -> np.ndarray:
     """Stored numbers (any byte order, any strides) → ``out_dtype`` values, scaled, NaN where a special
     constant was stored. Works block by block along the first axis, so no full-size temporaries."""
-    if values.dtype.kind not in "iuf" or not needs_unpack(variable):
+    if values.dtype.kind not in "iufc" or not needs_unpack(variable):
         return values
     masks = [np.asarray(m).astype(values.dtype.newbyteorder("="))
              for m in variable.mask_values if not (isinstance(m, float) and np.isnan(m))]
@@ -77,6 +94,8 @@ def unpack(values: np.ndarray, variable: Variable, out_dtype: np.dtype) -> np.nd
     per_row = max(1, source[0].size if source.shape[0] else 1)
     step = max(1, _BLOCK // per_row)
     nan = out_dtype.type(np.nan) if out_dtype.kind == "f" else None
+    if values.dtype.kind == "c":
+        masks = []
     for start in range(0, source.shape[0], step):
         block, into = source[start:start + step], target[start:start + step]
         if scale is not None:
@@ -161,6 +180,7 @@ def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask
     all_dims = {d for m in mapping for d in m.values()}
     data_vars: dict[str, xr.Variable] = {}
     coords: dict[str, xr.Variable] = {}
+    skipped: list[str] = []
     for variable, dims in zip(kept, mapping):
         name = variable.name
         if name in all_dims:
@@ -174,11 +194,18 @@ def build_dataset(layout: ProductLayout, sources: dict[str, ByteSource], *, mask
             values = np.asarray(variable.data)
             data = unpack(values, variable, value_dtype(variable, True)) if mask_and_scale and \
                 variable.element is not None else values
-        data_vars[name] = xr.Variable(ds_dims, data, attrs, encoding=encoding)
-        for coord, (dim, values, coord_attrs) in variable.coords.items():
-            renamed = coord if dims[dim] == dim else f"{coord}_{dims[dim][len(dim) + 1:]}"
-            if renamed not in coords:
-                coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
+        try:
+            data_vars[name] = xr.Variable(ds_dims, data, attrs, encoding=encoding)
+            for coord, (dim, values, coord_attrs) in variable.coords.items():
+                renamed = coord if dims[dim] == dim else f"{coord}_{dims[dim][len(dim) + 1:]}"
+                if renamed not in coords:
+                    coords[renamed] = xr.Variable((dims[dim],), np.asarray(values), coord_attrs)
+        except DECODE_ERRORS as error:
+            data_vars.pop(name, None)
+            skipped.append(f"{name} ({type(error).__name__}: {error})")
+    if skipped:
+        warnings.warn(f"{layout.attrs.get('label_url')}: {len(skipped)} variables skipped: {'; '.join(skipped)}",
+                      ProductWarning, stacklevel=2)
     dataset = xr.Dataset(data_vars, coords=coords, attrs=dict(layout.attrs))
     dataset.set_close(_Release(list(sources.values())))
     return dataset
@@ -300,7 +327,10 @@ class PDSBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None,
                      mask_and_scale: bool = True, transport: Any = None) -> xr.Dataset:
         layout, sources = open_layout(filename_or_obj, transport)
-        return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
+        try:
+            return build_dataset(layout, sources, mask_and_scale=mask_and_scale, drop_variables=drop_variables)
+        except DECODE_ERRORS as error:   # xarray refusing what the decoders built: name the product
+            raise as_product_error(error, layout.attrs.get("label_url"), None) from error
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         if isinstance(filename_or_obj, Label):

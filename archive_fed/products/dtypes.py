@@ -83,7 +83,7 @@ def pds3_element(sample_type: str, bits: int, *, where: str | None = None, path:
 
 
 # ---- PDS4 ---------------------------------------------------------------------------------------------
-_PDS4_BINARY = re.compile(r"^(Signed|Unsigned)(MSB|LSB)(\d)$|^(Signed|Unsigned)Byte$|"
+_PDS4_BINARY = re.compile(r"^(Signed|Unsigned)(MSB|LSB)([248])$|^(Signed|Unsigned)Byte$|"
                           r"^IEEE754(MSB|LSB)(Single|Double)$|^Complex(MSB|LSB)(8|16)$")
 
 
@@ -110,9 +110,12 @@ def pds4_element(data_type: str, length: int | None = None, *, where: str | None
 
 
 def pds4_text_kind(data_type: str) -> str:
-    """How a PDS4 character/delimited field is read: ``integer``, ``real``, ``time`` or ``string``."""
-    if data_type in ("ASCII_Integer", "ASCII_NonNegative_Integer", "ASCII_Boolean"):
+    """How a PDS4 character/delimited field is read: ``integer``, ``real``, ``boolean``, ``base2``...
+    ``base16``, ``time`` or ``string``."""
+    if data_type in ("ASCII_Integer", "ASCII_NonNegative_Integer"):
         return "integer"
+    if data_type == "ASCII_Boolean":
+        return "boolean"
     if data_type == "ASCII_Real":
         return "real"
     if data_type.startswith(("ASCII_Date", "ASCII_Time")):
@@ -194,7 +197,15 @@ def parse_numbers(strings: np.ndarray, kind: str) -> np.ndarray:
     flat = np.char.strip(strings.ravel())
     if kind.startswith("base"):
         base = int(kind[4:])
-        return np.array([int(s, base) if s else 0 for s in flat], dtype=np.int64).reshape(strings.shape)
+        try:
+            numbers = [int(s, base) if s.upper() not in _BLANKS else None for s in flat]
+        except ValueError:
+            bad = next(s for s in flat if not _is_base(s, base))
+            raise ProductError(f"not a base-{base} number: {bad!r}") from None
+        if any(n is None for n in numbers):   # blanks: NaN, as in decimal columns
+            return np.array([math.nan if n is None else n for n in numbers],
+                            dtype=np.float64).reshape(strings.shape)
+        return np.array(numbers, dtype=np.int64).reshape(strings.shape)
     if kind == "integer":
         try:
             return flat.astype(np.int64).reshape(strings.shape)
@@ -213,6 +224,14 @@ def parse_numbers(strings: np.ndarray, kind: str) -> np.ndarray:
                 raise ProductError(f"not a number: {text!r}") from None
             out[i] = math.nan
     return out.reshape(strings.shape)
+
+
+def _is_base(text: str, base: int) -> bool:
+    try:
+        int(text, base)
+    except ValueError:
+        return text.upper() in _BLANKS
+    return True
 
 
 def parse_times(strings: np.ndarray) -> np.ndarray:
@@ -246,15 +265,27 @@ def parse_text_column(strings: np.ndarray, kind: str) -> np.ndarray:
         return np.char.strip(np.asarray(strings, dtype=str))
     if kind == "time":
         return parse_times(strings)
+    if kind == "boolean":
+        return parse_booleans(strings)
     return parse_numbers(strings, kind)
+
+
+_TRUE, _FALSE = {"true", "1", "t"}, {"false", "0", "f"}
+
+
+def parse_booleans(strings: np.ndarray) -> np.ndarray:
+    """PDS4 ``ASCII_Boolean`` texts (``true``/``false``, ``1``/``0``, any case) → ``bool``."""
+    strings = np.asarray(strings, dtype=str)
+    lowered = np.char.lower(np.char.strip(strings))
+    known = np.isin(lowered, list(_TRUE | _FALSE))
+    if not known.all():
+        raise ProductError(f"not a boolean: {str(lowered[~known].ravel()[0])!r}")
+    return np.isin(lowered, list(_TRUE))
 
 
 # ---- units --------------------------------------------------------------------------------------------
 _DIMENSIONLESS = {"ND", "DIMENSIONLESS", "UNITLESS", "1", "RATIO"}
 _NO_UNIT = {"N/A", "NONE", "NULL", "UNK", "", "NA"}
-_UNIT_ALIASES = {"COUNTS": "count", "PIXELS": "pix", "PIXEL": "pix", "DEGREES": "deg", "DEGREE": "deg",
-                 "KILOMETERS": "km", "METERS": "m", "SECONDS": "s", "MICRONS": "micron", "DEGC": "deg_C"}
-
 
 def unit_attrs(text: Any) -> dict[str, str]:
     """``{"units": ..., "units_label": ...}`` for a label unit: ``units`` is astropy's generic spelling
@@ -268,7 +299,7 @@ def unit_attrs(text: Any) -> dict[str, str]:
         return {}
     if upper in _DIMENSIONLESS:
         return {"units": "1", "units_label": label_text}
-    unit = parse_unit(_UNIT_ALIASES.get(upper, label_text))
+    unit = parse_unit("deg_C" if upper in ("DEGC", "CELSIUS") else label_text)
     units = unit.to_string() if unit is not None else label_text
     return {"units": units or "1", "units_label": label_text}
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ..errors import ProductError
 
 
 class ProductWarning(UserWarning):
@@ -120,3 +124,52 @@ def unique(name: str, taken: set[str]) -> str:
         candidate = f"{name}_{n}"
     taken.add(candidate)
     return candidate
+
+
+#: Errors numpy/xarray/the decoders raise on a label that does not describe its data (never let out raw).
+DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, ArithmeticError, AttributeError, MemoryError)
+
+
+def as_product_error(error: BaseException, path: str | None, element: str | None) -> ProductError:
+    """``error`` as a :class:`ProductError` naming the file and the object (ProductErrors are kept)."""
+    if isinstance(error, ProductError):
+        if error.element is None and element:
+            error.element = element
+        if error.path is None:
+            error.path = path
+        return error
+    wrapped = ProductError(f"{type(error).__name__}: {error}", path=path, element=element)
+    wrapped.__cause__ = error
+    return wrapped
+
+
+class ObjectDecoder:
+    """Decodes a product's data objects one by one: an object that cannot be decoded is skipped and
+    listed in one :class:`ProductWarning`; when no object can be, the first error is raised.
+
+    >>> decoder = ObjectDecoder("p.lbl")
+    >>> decoder.run("IMAGE", list, "ab")
+    ['a', 'b']
+    """
+
+    def __init__(self, label_url: str | None) -> None:
+        self.label_url = label_url
+        self.skipped: list[tuple[str, ProductError]] = []
+
+    def run(self, name: str, decode: Callable[..., list[Any]], *args: Any) -> list[Any]:
+        """``decode(*args)``, or ``[]`` when it fails (the failure is kept for :meth:`finish`)."""
+        try:
+            return decode(*args)
+        except (ProductError, *DECODE_ERRORS) as error:
+            self.skipped.append((name, as_product_error(error, self.label_url, name)))
+            return []
+
+    def finish(self, variables: list[Any]) -> None:
+        """Raise if nothing was decoded but something failed; warn about what was skipped."""
+        if not self.skipped:
+            return
+        if not variables:
+            raise self.skipped[0][1]
+        listing = "; ".join(f"{name} ({error.message})" for name, error in self.skipped)
+        warnings.warn(f"{self.label_url}: {len(self.skipped)} data objects skipped: {listing}", ProductWarning,
+                      stacklevel=3)

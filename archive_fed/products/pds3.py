@@ -28,7 +28,7 @@ from ..labels.base import Block
 from . import cartography
 from .dtypes import PDS3_TEXT_KINDS, in_integer_domain, parse_text_column, pds3_element, unit_attrs
 from .io import ByteSource, is_remote, local_path, open_source, resolve
-from .layout import Element, ProductLayout, ProductWarning, Strided, Variable, sanitize
+from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
 
 _TABLE_NAME = re.compile(r"(^|_)(TABLE|SERIES|SPECTRUM|SPREADSHEET|INDEX)$")
@@ -113,6 +113,8 @@ def _locate(ctx: _Context, name: str, pointer: Any, chain: tuple[Block, ...], bl
     offset = 0
     if location is not None:
         number = getattr(location, "value", location)
+        if isinstance(number, np.generic):      # an integer Quantity's value is a numpy scalar
+            number = number.item()
         if not isinstance(number, (int, float)):
             raise ctx.error(f"unreadable pointer ^{name} = {pointer!r}", block)
         if _is_bytes_unit(location):
@@ -455,10 +457,19 @@ def _spreadsheet(ctx: _Context, name: str, block: Block, url: str, offset: int) 
 
 
 # ---- entry --------------------------------------------------------------------------------------------
+def _data_object(ctx: _Context, name: str, block: Block, chain: tuple, pointer: Any,
+                 is_image: bool) -> list[Variable]:
+    url, offset = _locate(ctx, name, pointer, chain + (block,), block)
+    if is_image:
+        return [_image(ctx, name, block, url, offset)]
+    return _table(ctx, name, block, url, offset)
+
+
 def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayout, dict[str, ByteSource]]:
     """The variables of a PDS3 product and the byte sources they read from (nothing read yet, except
     ASCII tables and spreadsheets, parsed here)."""
     ctx = _Context(label, label_url or getattr(label, "path", None))
+    decoder = ObjectDecoder(ctx.label_url)
     variables: list[Variable] = []
     seen: dict[tuple[int, str], int] = {}
     for name, block, chain in _objects(label):
@@ -472,11 +483,8 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
             warnings.warn(f"{ctx.label_url}: object {name} has no ^{name} pointer; skipped", ProductWarning,
                           stacklevel=2)
             continue
-        url, offset = _locate(ctx, name, pointer, chain + (block,), block)
-        if is_image:
-            variables.append(_image(ctx, name, block, url, offset))
-        else:
-            variables.extend(_table(ctx, name, block, url, offset))
+        variables.extend(decoder.run(name, _data_object, ctx, name, block, chain, pointer, is_image))
+    decoder.finish(variables)
     if not variables:
         raise ctx.error("no IMAGE, TABLE, SERIES, SPECTRUM or SPREADSHEET object with a data pointer")
     for variable in variables:

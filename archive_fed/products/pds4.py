@@ -26,14 +26,12 @@ import numpy as np
 
 from ..errors import ProductError
 from ..labels.pds4 import PDS4Label
-from .dtypes import in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, unit_attrs
+from .dtypes import (in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, text_strings,
+                     unit_attrs)
 from .io import ByteSource, open_source, resolve
-from .layout import Element, ProductLayout, ProductWarning, Strided, Variable, sanitize
+from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize, unique
 from .text_tables import column, delimiter, fixed_width, split_records
 
-_MASK_TAGS = ("missing_constant", "invalid_constant", "saturated_constant", "unknown_constant",
-              "not_applicable_constant", "error_constant", "high_instrument_saturation",
-              "high_representation_saturation", "low_instrument_saturation", "low_representation_saturation")
 _HEX = re.compile(r"^(?:0x([0-9A-Fa-f]+)|16#([0-9A-Fa-f]+)#)$")
 
 
@@ -115,16 +113,17 @@ def _special(ctx: _Context, node: Any, element: Element | None) -> tuple[list[An
     for child in constants:
         tag = _local(child.tag)
         text = (child.text or "").strip()
-        if not text:
+        if not text or not tag:
             continue
-        if tag in _MASK_TAGS:
+        # as pds4_tools: every child but valid_* is a value that is not data (also spellings we do not know)
+        if tag.startswith("valid_"):
             value = _constant(text, element)
-            if value is not None:
-                masks.append(value)
-        elif tag in ("valid_minimum", "valid_maximum"):
-            value = _constant(text, element)
-            if value is not None:
+            if value is not None and tag in ("valid_minimum", "valid_maximum"):
                 attrs["valid_min" if tag == "valid_minimum" else "valid_max"] = value
+            continue
+        value = _constant(text, element)
+        if value is not None:
+            masks.append(value)
     return list(dict.fromkeys(masks)), attrs
 
 
@@ -227,10 +226,26 @@ def _first_field_name(ctx: _Context, group: Any, kind: str) -> str:
 
 
 def _group_dims(fields: list[_Field], names: set[str]) -> None:
-    """Group dimension names: the group's name, ``_index`` added where it equals a field's name."""
+    """Group dimension names: the group's name, ``_index`` added where it equals a field's name, and
+    ``_2``, ``_3``... where nested groups would repeat a name (unnamed groups inside unnamed groups)."""
     for field in fields:
-        field.reps = [(sanitize(name) + ("_index" if sanitize(name) in names else ""), count, stride)
-                      for name, count, stride in field.reps]
+        field.reps = [(dim, count, stride) for dim, (count, stride) in
+                      zip(group_dim_names([name for name, _, _ in field.reps], names),
+                          [(count, stride) for _, count, stride in field.reps])]
+
+
+def group_dim_names(groups: list[str], field_names: set[str]) -> list[str]:
+    """Dimension names for nested groups, outermost first, distinct from each other and from ``record``.
+
+    >>> group_dim_names(["A", "A"], {"A"})
+    ['A_index', 'A_index_2']
+    """
+    taken = {"record"}
+    dims = []
+    for name in groups:
+        clean = sanitize(name)
+        dims.append(unique(clean + ("_index" if clean in field_names else ""), taken))
+    return dims
 
 
 def _byte_vector(ctx: _Context, name: str, data_type: str, length: int) -> bool:
@@ -272,6 +287,13 @@ def _table_binary(ctx: _Context, node: Any, url: str) -> list[Variable]:
                               f"reading {element.stored.itemsize} bytes", ProductWarning, stacklevel=3)
         if field.start + element.stored.itemsize > record_length:
             raise ctx.error(f"field {name} ends past record_length {record_length}", field.node)
+        if element.codec == "text" and pds4_text_kind(data_type) != "string":
+            # ASCII_Integer/Real/Numeric_Base*/Boolean/Date* inside a binary record: parsed (hence read)
+            # now, as character tables are, so they are scaled and masked like any number
+            stored = Strided(url, offset + field.start, tuple(shape), tuple(strides), element.stored)
+            raw = ctx.source(url).read(stored, tuple(slice(None) for _ in shape))
+            variables.append(_text_variable(ctx, owner, field.node, name, dims, text_strings(raw)))
+            continue
         masks, valid = _special(ctx, field.node, element)
         scale, add = _scaling(ctx, field.node)
         attrs = _common_attrs(ctx, field.node, owner, data_type)
@@ -364,19 +386,58 @@ def _table_delimited(ctx: _Context, node: Any, url: str) -> list[Variable]:
         shape = [len(rows)] + [count for _, count in reps]
         strings = np.stack([column(rows, c) for c in columns], axis=1).reshape(shape) if reps else \
             column(rows, columns[0])
-        dims = ["record"] + [sanitize(g) + ("_index" if sanitize(g) in names else "") for g, _ in reps]
+        dims = ["record"] + group_dim_names([g for g, _ in reps], names)
         variables.append(_text_variable(ctx, owner, field, name, dims, strings))
     return variables
+
+
+def _uniformly_sampled(ctx: _Context, node: Any) -> dict[str, tuple[str, Any, dict[str, Any]]]:
+    """A table's ``Uniformly_Sampled`` fields as coordinates on ``record`` (linear, logarithmic or
+    exponential sampling, as the PDS4 Information Model and pds4_tools define them)."""
+    coords: dict[str, tuple[str, Any, dict[str, Any]]] = {}
+    records = ctx.integer("records", node, 0)
+    for sampled in ctx.label.elements("Uniformly_Sampled", node):
+        name = ctx.text("sampling_parameter_name", sampled) or "sampling_parameter"
+        first = ctx.number("first_sampling_parameter_value", sampled)
+        interval = ctx.number("sampling_parameter_interval", sampled)
+        if first is None or interval is None:
+            raise ctx.error("Uniformly_Sampled without first value or interval", sampled)
+        scale = (ctx.text("sampling_parameter_scale", sampled) or "Linear").lower()
+        j = np.arange(records, dtype=np.float64)
+        if scale.startswith("log"):
+            values = first * interval ** j
+        elif scale.startswith("exp"):
+            base = ctx.number("sampling_parameter_base", sampled) or 10.0
+            values = np.log10(base ** first + j * interval) / np.log10(base)
+        else:
+            values = first + j * interval
+        attrs = {"pds_class": "Uniformly_Sampled", **unit_attrs(ctx.text("sampling_parameter_unit", sampled))}
+        last = ctx.number("last_sampling_parameter_value", sampled)
+        if last is not None and records and not np.isclose(values[-1], last, rtol=1e-3):
+            warnings.warn(f"{ctx.label_url}: Uniformly_Sampled {name} ends at {values[-1]}, the label says "
+                          f"{last}", ProductWarning, stacklevel=3)
+        coords[sanitize(name)] = ("record", values, attrs)
+    return coords
 
 
 _READERS = {"Table_Binary": _table_binary, "Table_Character": _table_character,
             "Table_Delimited": _table_delimited, "Inventory": _table_delimited}
 
 
+def _data_object(ctx: _Context, node: Any, tag: str, url: str) -> list[Variable]:
+    if tag.startswith("Array"):
+        return [_array(ctx, node, url)]
+    table = _READERS[tag](ctx, node, url)
+    if table:
+        table[0].coords.update(_uniformly_sampled(ctx, node))
+    return table
+
+
 def layout_pds4(label: PDS4Label, label_url: str | None = None) -> tuple[ProductLayout, dict[str, ByteSource]]:
     """The variables of a PDS4 product and the byte sources they read from (nothing read yet, except
     character and delimited tables, parsed here)."""
     ctx = _Context(label, label_url or label.path)
+    decoder = ObjectDecoder(ctx.label_url)
     variables: list[Variable] = []
     for area in label.root:
         if not _local(area.tag).startswith("File_Area"):
@@ -389,14 +450,13 @@ def layout_pds4(label: PDS4Label, label_url: str | None = None) -> tuple[Product
         url = resolve(ctx.label_url, file_name)
         for node in area:
             tag = _local(node.tag)
-            if tag.startswith("Array"):
-                variables.append(_array(ctx, node, url))
-            elif tag in _READERS:
-                variables.extend(_READERS[tag](ctx, node, url))
+            if tag.startswith("Array") or tag in _READERS:
+                variables.extend(decoder.run(f"{tag} {_owner_name(ctx, node)}", _data_object, ctx, node, tag, url))
     if ctx.byte_vectors:
         warnings.warn(f"{ctx.label_url}: {len(ctx.byte_vectors)} multi-byte fields typed UnsignedByte/"
                       f"SignedByte read as byte vectors: {', '.join(ctx.byte_vectors)}", ProductWarning,
                       stacklevel=2)
+    decoder.finish(variables)
     if not variables:
         raise ctx.error("no Array or Table data object in any File_Area")
     for variable in variables:
