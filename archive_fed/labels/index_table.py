@@ -248,6 +248,29 @@ class IndexChunk:
 
     first_row: int
     table: Any  # pyarrow.Table of string columns named like the layout
+    digests: Any = None  # numpy uint64 per row: a hash of the row's bytes (what changed between runs)
+
+
+def _row_digests(matrix: Any) -> Any:
+    """A 64-bit hash of each row of a ``rows × width`` byte matrix, a word column at a time."""
+    import numpy as np
+
+    pad = (-matrix.shape[1]) % 8
+    words = np.ascontiguousarray(np.pad(matrix, ((0, 0), (0, pad))) if pad else matrix).view("<u8")
+    digest = np.full(matrix.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for j in range(words.shape[1]):
+        digest = (digest ^ words[:, j]) * prime
+    digest ^= digest >> np.uint64(29)
+    return digest * np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _text_digests(table: Any) -> Any:
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    joined = pc.binary_join_element_wise(*table.columns, "\x1f")
+    return pd.util.hash_array(joined.to_numpy(zero_copy_only=False))
 
 
 def _trim(array: Any) -> Any:
@@ -357,8 +380,9 @@ def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chu
         matrix = np.frombuffer(pending, dtype=np.uint8, count=whole * width).reshape(whole, width)
         arrays = [_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]).tobytes(), whole,
                               c.size) for c in layout.columns]
+        digests = _row_digests(matrix)
         del matrix
-        yield IndexChunk(first, pa.table([_trim(a) for a in arrays], names=layout.names))
+        yield IndexChunk(first, pa.table([_trim(a) for a in arrays], names=layout.names), digests)
         first += whole
         pending = pending[whole * width:]
 
@@ -414,7 +438,8 @@ def _delimited_chunks(layout: IndexLayout, head: bytes, stream: Any, chunk_bytes
         if batch.num_rows == 0:
             continue
         table = pa.Table.from_batches([batch])
-        yield IndexChunk(first, pa.table([_trim(table.column(n).combine_chunks()) for n in names], names=names))
+        table = pa.table([_trim(table.column(n).combine_chunks()) for n in names], names=names)
+        yield IndexChunk(first, table, _text_digests(table))
         first += batch.num_rows
     if layout.rows is not None and first - 1 != layout.rows:
         raise LabelError(f"index label declares ROWS = {layout.rows} but the table holds {first - 1} rows",
