@@ -348,6 +348,15 @@ def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = No
     if b"\x00" in head:
         raise LabelError("index table contains NUL bytes: not an ASCII table", path=where)
     width = row_bytes_of(layout, head)
+    if width is None and layout.row_bytes and not layout.delimited and size is not None:
+        # rows of one length that is not ROW_BYTES: the label is wrong about its own table (a CSV
+        # export's lines vary in length, and are read as delimited text below)
+        line = head.find(b"\n", layout.offset) + 1 - layout.offset
+        body = size - layout.offset
+        if line > 0 and body % line == 0 and body // line > 1 and head[layout.offset + 2 * line - 1:
+                                                                      layout.offset + 2 * line] == b"\n":
+            raise LabelError(f"index label declares ROW_BYTES = {layout.row_bytes} but the table's rows are "
+                             f"{line} bytes long", path=where)
     if size is not None:
         check_size(layout, size, width, path=where)
     if width is not None:
@@ -369,7 +378,7 @@ def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chu
             more = stream.read(target - len(pending))
             eof = not more
             pending += more
-        whole = len(pending) // width
+        whole = min(len(pending), target) // width
         if whole == 0:
             if not eof:
                 continue
