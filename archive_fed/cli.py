@@ -103,7 +103,8 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     try:
         report = harvest(args.source, url=args.url, catalog=args.catalog, since=args.since,
                          workers=args.workers, report=args.report, batch_size=args.batch_size,
-                         progress=None if not args.no_progress else False, client=client)
+                         progress=None if not args.no_progress else False, client=client,
+                         **({"from_index": True} if args.from_index else {}))
     finally:
         if client is not None:
             client.close()
@@ -241,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run fetch + parse on a dask.distributed cluster (e.g. tcp://host:8786)")
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
+    p.add_argument("--from-index", action="store_true",
+                   help="pds3-volume: build records from the volume's index table, no request per product")
     p.set_defaults(func=cmd_harvest)
 
     p = sub.add_parser("sources", parents=[common], help="list registered sources and their endpoints")

@@ -41,6 +41,7 @@ FIELDS: dict[str, str] = {
     "md5": STR,
     "archive": STR,
     "harvested_at": TIME,
+    "metadata_source": STR,  # where the metadata came from: "label", "index" or "service"
 }
 
 #: The PDS4 processing-level vocabulary.
@@ -121,6 +122,7 @@ class ProductRecord:
     md5: str | None = None
     archive: str | None = None
     harvested_at: _dt.datetime | None = None
+    metadata_source: str | None = None
 
     def __post_init__(self) -> None:
         for name, kind in FIELDS.items():

@@ -62,11 +62,14 @@ class StoreSource:
         return self._reader
 
 
-def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray) -> np.ndarray:
+def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray,
+                   metadata_source: np.ndarray | None = None) -> np.ndarray:
     """Row numbers (sorted) of the newest row of each ``uid``.
 
-    Newer means a higher ``vid`` (compared numerically, ``"1.10" > "1.9"``), then a later
-    ``harvested_at``, then a later row. Rows without a uid are all kept.
+    A record read from the product's label (or a service) beats one built from an index row
+    (``metadata_source == "index"``) whatever their times; then newer means a higher ``vid``
+    (compared numerically, ``"1.10" > "1.9"``), then a later ``harvested_at``, then a later row.
+    Rows without a uid are all kept.
     """
     n = len(uid)
     codes, uniques = pd.factorize(text_values(uid))
@@ -75,7 +78,9 @@ def latest_per_uid(uid: np.ndarray, vid: Codes, harvested_at: np.ndarray) -> np.
         rows = np.flatnonzero(codes == blank[0])
         codes[rows] = len(uniques) + np.arange(rows.size)  # each its own group
     stamps = np.asarray(harvested_at).astype("datetime64[ns]").view(np.int64)
-    order = np.lexsort((np.arange(n), stamps, vid_ranks(vid), codes))
+    rank = (np.zeros(n, dtype=np.int8) if metadata_source is None
+            else (text_values(metadata_source) != "index").astype(np.int8))
+    order = np.lexsort((np.arange(n), stamps, vid_ranks(vid), rank, codes))
     grouped = codes[order]
     last = np.ones(n, dtype=bool)
     last[:-1] = grouped[1:] != grouped[:-1]
@@ -134,7 +139,8 @@ class Catalog:
     def _from_columns(cls, columns: dict[str, np.ndarray], codes: dict[str, Codes],
                       attrs: dict[str, Any]) -> "Catalog":
         codes = {name: codes.get(name) or factorize(columns[name]) for name in CATEGORICAL}
-        keep = latest_per_uid(columns["uid"], codes["vid"], columns["harvested_at"])
+        keep = latest_per_uid(columns["uid"], codes["vid"], columns["harvested_at"],
+                              columns.get("metadata_source"))
         if keep.size < len(columns["uid"]):
             columns = {name: values[keep] for name, values in columns.items()}
             codes = {name: column.take(keep) for name, column in codes.items()}
@@ -386,7 +392,8 @@ class Catalog:
         """A new catalog with ``records`` added or replacing those with the same ``uid``.
 
         Per uid the newest wins: higher ``vid`` compared as numbers (``"1.10" > "1.9"``), then a
-        later ``harvested_at``; on a full tie the incoming record wins.
+        later ``harvested_at``; on a full tie the incoming record wins. A record from the product's label
+        (or a service) always beats one built from an index row (``metadata_source``).
         """
         other = records if isinstance(records, Catalog) else Catalog.from_records(records)
         return Catalog.merge(self, other)

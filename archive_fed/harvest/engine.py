@@ -138,6 +138,10 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     """
     from ..catalog import Catalog
 
+    if options.pop("from_index", False):  # records from the volume's index table, no request per product
+        from .ingest import ingest
+
+        return ingest(url or "", catalog, transport=transport, report=report)
     if workers < 1:
         raise ValueError("workers must be >= 1")
     transport = transport or Transport(max_per_host=max(4, workers))

@@ -30,6 +30,7 @@ class IndexColumn:
     name: str
     start: int  # 0-based byte offset in the row
     size: int   # bytes (fixed-width rows)
+    data_type: str = "CHARACTER"  # PDS3 DATA_TYPE (CHARACTER, ASCII_REAL, TIME, ...)
 
 
 def _table_object(label: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -149,3 +150,306 @@ def product_paths(rows: list[dict[str, str]]) -> list[tuple[str, dict[str, str]]
             spec = f"{folder.rstrip('/')}/{name}" if folder else name
         out.append((spec.replace("\\", "/"), row))
     return out
+
+
+# ---- vectorised, chunked reading (archive-scale ingest) ---------------------------------------------
+#: Bytes of rows parsed at a time: memory stays bounded whatever the table's size.
+CHUNK_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IndexLayout:
+    """How an index table's bytes are laid out, from its label (PDS3 INDEX.LBL or a PDS4 table label).
+
+    ``row_bytes`` is the declared record length including the line end (PDS3 ROW_BYTES), ``rows`` the
+    declared row count (None when not declared), ``offset`` the bytes before the first row (a PDS4
+    header, a CSV header line), ``delimited`` whether rows are comma-separated rather than fixed-width.
+    """
+
+    columns: tuple[IndexColumn, ...]
+    row_bytes: int | None = None
+    rows: int | None = None
+    offset: int = 0
+    delimited: bool = False
+    path: str | None = None
+    defaults: tuple[tuple[str, str], ...] = ()  # label-level keywords (DATA_SET_ID, TARGET_NAME, ...)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _expand_items(column: Mapping[str, Any], base: IndexColumn, path: str | None) -> list[IndexColumn]:
+    """A COLUMN with ITEMS = n is n fields ``NAME_1`` .. ``NAME_n`` (ITEM_BYTES wide, ITEM_OFFSET apart)."""
+    items = number(column.get("ITEMS"))
+    if not items or int(items) <= 1:
+        return [base]
+    count = int(items)
+    item_bytes = number(column.get("ITEM_BYTES"))
+    if item_bytes is None:
+        item_bytes = base.size / count
+    offset = number(column.get("ITEM_OFFSET")) or item_bytes
+    if not float(item_bytes).is_integer() or not float(offset).is_integer():
+        raise LabelError(f"index column {base.name}: ITEMS = {count} does not divide BYTES = {base.size}",
+                         path=path, line=getattr(column, "line", None))
+    return [IndexColumn(f"{base.name}_{k + 1}", base.start + k * int(offset), int(item_bytes), base.data_type)
+            for k in range(count)]
+
+
+def index_layout(label: Mapping[str, Any], *, path: str | None = None) -> IndexLayout:
+    """The layout of a PDS3 index table from its label, checked for self-contradiction.
+
+    Raises :class:`LabelError` naming ``path`` when a column reaches beyond ROW_BYTES or the label
+    declares no columns.
+
+    >>> label = {"INDEX_TABLE": {"ROW_BYTES": 12, "ROWS": 1, "COLUMN": [
+    ...     {"NAME": "A", "START_BYTE": 2, "BYTES": 3}, {"NAME": "B", "START_BYTE": 8, "BYTES": 2}]}}
+    >>> index_layout(label).names
+    ['A', 'B']
+    """
+    table = _table_object(label)
+    if table is None:
+        raise LabelError("no INDEX_TABLE/TABLE object in the index label", path=path)
+    raw: Any = table.getall("COLUMN") if hasattr(table, "getall") else table.get("COLUMN", [])
+    raw = raw if isinstance(raw, (list, tuple)) else [raw]
+    plain = _columns(table, path)
+    columns: list[IndexColumn] = []
+    for column, base in zip(raw, plain):
+        kind = (text(column.get("DATA_TYPE")) or "CHARACTER").upper()
+        columns.extend(_expand_items(column, IndexColumn(base.name, base.start, base.size, kind), path))
+    row_bytes = number(table.get("ROW_BYTES"))
+    rows = number(table.get("ROWS"))
+    if row_bytes is not None:
+        for column in columns:
+            if column.start + column.size > row_bytes:
+                raise LabelError(f"index column {column.name}: START_BYTE {column.start + 1} + BYTES "
+                                 f"{column.size} reaches beyond ROW_BYTES = {int(row_bytes)}", path=path)
+    defaults = tuple((key, text(scalar_text(label[key])) or "") for key in _DEFAULT_KEYS if key in label)
+    return IndexLayout(tuple(columns), int(row_bytes) if row_bytes else None,
+                       int(rows) if rows is not None else None, 0, False, path, defaults)
+
+
+_DEFAULT_KEYS = ("DATA_SET_ID", "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID", "SPACECRAFT_NAME",
+                 "INSTRUMENT_NAME", "INSTRUMENT_ID", "TARGET_NAME", "MISSION_NAME", "VOLUME_ID")
+
+
+def scalar_text(value: Any) -> Any:
+    """A label value as one text: a one-element set/sequence gives its element, a longer one None
+    (a volume listing several data sets gives no default)."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        values = list(value)
+        return values[0] if len(values) == 1 else None
+    return value
+
+
+@dataclass
+class IndexChunk:
+    """Rows ``first_row`` .. ``first_row + len(table) - 1`` (1-based) as text columns (stripped, unquoted)."""
+
+    first_row: int
+    table: Any  # pyarrow.Table of string columns named like the layout
+    digests: Any = None  # numpy uint64 per row: a hash of the row's bytes (what changed between runs)
+
+
+def _row_digests(matrix: Any) -> Any:
+    """A 64-bit hash of each row of a ``rows × width`` byte matrix, a word column at a time."""
+    import numpy as np
+
+    pad = (-matrix.shape[1]) % 8
+    words = np.ascontiguousarray(np.pad(matrix, ((0, 0), (0, pad))) if pad else matrix).view("<u8")
+    digest = np.full(matrix.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for j in range(words.shape[1]):
+        digest = (digest ^ words[:, j]) * prime
+    digest ^= digest >> np.uint64(29)
+    return digest * np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _text_digests(table: Any) -> Any:
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    joined = pc.binary_join_element_wise(*table.columns, "\x1f")
+    return pd.util.hash_array(joined.to_numpy(zero_copy_only=False))
+
+
+def _trim(array: Any) -> Any:
+    import pyarrow.compute as pc
+
+    array = pc.utf8_trim_whitespace(array)
+    quoted = pc.and_(pc.starts_with(array, '"'), pc.ends_with(array, '"'))
+    if pc.any(quoted).as_py():
+        inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(array, 1, -1))
+        array = pc.if_else(quoted, inner, array)
+    return array
+
+
+def _text_array(data: Any, length: int, width: int) -> Any:
+    """``length`` fixed-width fields of ``width`` bytes held contiguously in ``data`` → a string array
+    built on the same bytes (offsets only, no per-row work); latin-1 when not UTF-8."""
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = np.arange(0, (length + 1) * width, width, dtype=np.int64)
+    array = pa.LargeStringArray.from_buffers(length, pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        decoded = np.frombuffer(data, dtype=f"S{width}").astype(f"U{width}") if width else None
+        array = pa.array(decoded if decoded is not None else [""] * length, pa.large_string())
+    return array.cast(pa.string())
+
+
+def row_bytes_of(layout: IndexLayout, head: bytes) -> int | None:
+    """The record length the file really has: ROW_BYTES when the first line matches it, else None
+    (the table is delimited text that does not follow the byte layout)."""
+    if layout.delimited or not layout.row_bytes:
+        return None
+    first_end = head.find(b"\n", layout.offset)
+    if first_end < 0:
+        return layout.row_bytes if len(head) - layout.offset >= layout.row_bytes else None
+    width = first_end + 1 - layout.offset
+    return layout.row_bytes if width == layout.row_bytes else None
+
+
+def check_size(layout: IndexLayout, size: int, fixed_width: int | None, *, path: str | None = None) -> None:
+    """Refuse a table whose size contradicts its label (ROW_BYTES, ROWS), naming the file."""
+    where = path or layout.path
+    if fixed_width is None:
+        return
+    body = size - layout.offset
+    if body % fixed_width:
+        raise LabelError(f"index table is {size} bytes, not a whole number of ROW_BYTES = {fixed_width} "
+                         f"rows ({body / fixed_width:.2f})", path=where)
+    if layout.rows is not None and body // fixed_width != layout.rows:
+        raise LabelError(f"index label declares ROWS = {layout.rows} but the table holds "
+                         f"{body // fixed_width} rows of {fixed_width} bytes", path=where)
+
+
+def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = None,
+                      chunk_bytes: int = CHUNK_BYTES, path: str | None = None) -> Any:
+    """Parse an index table from a binary ``stream`` in chunks of about ``chunk_bytes``.
+
+    Fixed-width tables (the first row is ROW_BYTES long) are cut into a ``rows × ROW_BYTES`` numpy byte
+    matrix per chunk and each column sliced out of it whole; other tables are read as quoted,
+    comma-separated text with :func:`pyarrow.csv.open_csv`. Yields :class:`IndexChunk`.
+
+    Raises :class:`LabelError` naming the file when the table contradicts its label.
+
+    >>> import io
+    >>> label = {"INDEX_TABLE": {"ROW_BYTES": 12, "ROWS": 2, "COLUMN": [
+    ...     {"NAME": "A", "START_BYTE": 2, "BYTES": 3}, {"NAME": "B", "START_BYTE": 8, "BYTES": 2}]}}
+    >>> data = b'"abc","xy"\\r\\n"def","zw"\\r\\n'
+    >>> [c.table.to_pydict() for c in iter_index_chunks(index_layout(label), io.BytesIO(data), size=24)]
+    [{'A': ['abc', 'def'], 'B': ['xy', 'zw']}]
+    """
+    where = path or layout.path
+    head = stream.read(max(64 * 1024, 2 * (layout.row_bytes or 0) + layout.offset))
+    if b"\x00" in head:
+        raise LabelError("index table contains NUL bytes: not an ASCII table", path=where)
+    width = row_bytes_of(layout, head)
+    if width is None and layout.row_bytes and not layout.delimited and size is not None:
+        # rows of one length that is not ROW_BYTES: the label is wrong about its own table (a CSV
+        # export's lines vary in length, and are read as delimited text below)
+        line = head.find(b"\n", layout.offset) + 1 - layout.offset
+        body = size - layout.offset
+        if line > 0 and body % line == 0 and body // line > 1 and head[layout.offset + 2 * line - 1:
+                                                                      layout.offset + 2 * line] == b"\n":
+            raise LabelError(f"index label declares ROW_BYTES = {layout.row_bytes} but the table's rows are "
+                             f"{line} bytes long", path=where)
+    if size is not None:
+        check_size(layout, size, width, path=where)
+    if width is not None:
+        yield from _fixed_chunks(layout, head, stream, width, chunk_bytes, where)
+    else:
+        yield from _delimited_chunks(layout, head, stream, chunk_bytes, where)
+
+
+def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chunk_bytes: int,
+                  where: str | None) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    target = max(1, chunk_bytes // width) * width
+    pending = head[layout.offset:]
+    first, eof = 1, False
+    while True:
+        if not eof and len(pending) < target:
+            more = stream.read(target - len(pending))
+            eof = not more
+            pending += more
+        whole = min(len(pending), target) // width
+        if whole == 0:
+            if not eof:
+                continue
+            if pending.strip(b"\r\n\x1a "):  # a DOS end-of-file mark or a last line end is no row
+                raise LabelError(f"index table ends with a partial row of {len(pending)} bytes "
+                                 f"(ROW_BYTES = {width})", path=where, line=first)
+            return
+        matrix = np.frombuffer(pending, dtype=np.uint8, count=whole * width).reshape(whole, width)
+        arrays = [_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]).tobytes(), whole,
+                              c.size) for c in layout.columns]
+        digests = _row_digests(matrix)
+        del matrix
+        yield IndexChunk(first, pa.table([_trim(a) for a in arrays], names=layout.names), digests)
+        first += whole
+        pending = pending[whole * width:]
+
+
+def _delimited_chunks(layout: IndexLayout, head: bytes, stream: Any, chunk_bytes: int,
+                      where: str | None) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    offset = layout.offset
+    if 0 < offset <= len(head) and head[offset - 1:offset] != b"\n":
+        # an offset inside a line: the table starts at a record, so the declared header length is off
+        # (Clementine's duplicate_edr_products.xml declares a 35-byte header for a 34-byte line)
+        offset = head.rfind(b"\n", 0, offset) + 1
+
+    class _Rest:  # the already-read head, then the rest of the stream, as one file for pyarrow
+        def __init__(self) -> None:
+            self.buffer = head[offset:]
+            self.closed = False
+
+        def read(self, n: int = -1) -> bytes:
+            if self.buffer:
+                out, self.buffer = (self.buffer, b"") if n < 0 or n >= len(self.buffer) else \
+                    (self.buffer[:n], self.buffer[n:])
+                return out
+            return stream.read(n) if n >= 0 else stream.read()
+
+        def readable(self) -> bool:
+            return True
+
+    names = layout.names
+    reader_options = pcsv.ReadOptions(column_names=names, block_size=max(1 << 20, chunk_bytes),
+                                      use_threads=True)
+    parse_options = pcsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
+                                      ignore_empty_lines=True)
+    convert_options = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                          strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        reader = pcsv.open_csv(pa.PythonFile(_Rest(), mode="r"), read_options=reader_options,
+                               parse_options=parse_options, convert_options=convert_options)
+    except pa.ArrowInvalid as exc:
+        raise LabelError(f"index table does not match its label's {len(names)} columns: {exc}",
+                         path=where) from None
+    first = 1
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            raise LabelError(f"index table does not match its label's {len(names)} columns: {exc}",
+                             path=where, line=first) from None
+        if batch.num_rows == 0:
+            continue
+        table = pa.Table.from_batches([batch])
+        table = pa.table([_trim(table.column(n).combine_chunks()) for n in names], names=names)
+        yield IndexChunk(first, table, _text_digests(table))
+        first += batch.num_rows
+    if layout.rows is not None and first - 1 != layout.rows:
+        raise LabelError(f"index label declares ROWS = {layout.rows} but the table holds {first - 1} rows",
+                         path=where)

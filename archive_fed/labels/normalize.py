@@ -49,6 +49,7 @@ def normalize(label: Label, *, archive: str | None = None, label_url: str | None
     fields["label_url"] = url
     fields["data_urls"] = [resolve(url, name) for name in fields.get("data_urls", [])]
     fields["archive"] = archive or "local"
+    fields["metadata_source"] = "label"
     targets = missions.canonical_targets(fields.pop("target_names", []))
     fields["targets"] = targets
     fields["target"] = "Moon" if "Moon" in targets else (targets[0] if targets else None)

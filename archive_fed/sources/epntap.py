@@ -97,6 +97,7 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
     targets = missions.canonical_targets(_split(row.get("target_name")))
     access = text(row.get("access_url"))
     return ProductRecord(
+        metadata_source="service",
         uid=uid, lid=lid, vid=vid or None,
         product_id=lid.rsplit(":", 1)[-1] if lid.startswith("urn:") else (text(row.get("obs_id")) or lid),
         title=text(row.get("title")) or text(row.get("obs_id")), mission=slug, agency=missions.agency(slug),

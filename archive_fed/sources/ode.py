@@ -81,6 +81,7 @@ def ode_record(product: Mapping[str, Any], *, archive: str = "ode", target: str 
         bbox = fp.point(lon, lat) if lon is not None and lat is not None else fp.NO_FOOTPRINT
     targets = missions.canonical_targets([text(product.get("Target_name")) or target])
     return ProductRecord(
+        metadata_source="service",
         **identity, title=text(product.get("Product_title")), mission=slug, agency=missions.agency(slug),
         instrument_host=host, instrument=missions.canonical_instrument(slug, text(product.get("iid"))),
         targets=targets, target="Moon" if "Moon" in targets else (targets[0] if targets else None),

@@ -89,6 +89,7 @@ def pdap_record(row: Mapping[str, Any], *, archive: str = "pdap", data_set_id: s
     size = number(row.get("FILE_SIZE"))
     label = _first(row, "LABEL_URL", "LABEL_FILE_URL")
     return ProductRecord(
+        metadata_source="service",
         **identity, title=_first(row, "PRODUCT_NAME", "TITLE", "DATA_SET_NAME"), mission=slug,
         agency=missions.agency(slug), instrument_host=host,
         instrument=missions.canonical_instrument(slug, instrument) if instrument else None, targets=targets,

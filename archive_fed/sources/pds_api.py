@@ -244,6 +244,7 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
     product_id = next(iter(props.ending(":product_id")), None) or (lid.rsplit(":", 1)[-1] if lid.startswith(
         "urn:") else lid)
     return ProductRecord(
+        metadata_source="service",
         uid=f"{lid}::{vid}" if vid else lid, lid=lid, vid=vid, product_id=product_id,
         title=props.first("pds:Identification_Area.pds:title") or product.get("title"),
         mission=slug, agency=missions.agency(slug), instrument_host=hosts[0] if hosts else None,
