@@ -803,7 +803,10 @@ def _parse_text(text: str, path: str | None, lenient: bool, complete: bool) -> t
         raise LabelError("label nested too deeply", path=path) from None
 
 
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+#: Chinese text: a word of two or more ideographs (Latin-1 accents misread as GB18030 give lone ones)
+_CJK_WORD = re.compile(f"[{_CJK}]{{2,}}")
+_NOT_CJK = re.compile(f"[^\x00-\x7f{_CJK}]")
 
 
 def label_text(label: bytes, path: str | None = None) -> str | None:
@@ -822,7 +825,7 @@ def label_text(label: bytes, path: str | None = None) -> str | None:
         text = label.decode("gb18030")
     except UnicodeDecodeError:
         text = None
-    if text is not None and _CJK.search(text):
+    if text is not None and _CJK_WORD.search(text) and not _NOT_CJK.search(text):
         return text
     warnings.warn(f"{path or 'label'}: non-ASCII text is neither UTF-8 nor GB18030; read as Latin-1",
                   LabelWarning, stacklevel=4)
