@@ -287,6 +287,7 @@ def synthetic_columns(n: int, seed: int = 0, start: int = 0,
         "file_size": np.where(misc[:, 2] < 0.03, np.nan, sizes),
         "md5": np.where(misc[:, 3] < 0.2, "", md5),
         "harvested_at": np.datetime64(harvested, "ns") + (i // 50).astype("timedelta64[s]"),
+        "metadata_source": np.full(len(uid), "label", dtype=object),
     }
 
 

@@ -9,7 +9,6 @@ resumably, and never stopping the run for one bad product.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import logging
 import os
 import sys
@@ -17,7 +16,6 @@ import time
 from typing import Any
 
 from .. import sources as _sources
-from ..errors import CatalogError
 from ..labels.values import utc_time
 from ..record import ProductRecord
 from ..sources.base import Source
@@ -25,51 +23,11 @@ from ..transport import Transport
 from .local import run_local
 from .pipeline import RunContext
 from .pipeline import now as _now
+from .lock import HarvestLock
 from .report import Failure, HarvestReport
 from .state import HarvestState, Seen
 
 log = logging.getLogger("archive_fed.harvest")
-
-
-class _Lock:
-    """One harvest per catalog at a time (a lock file naming the holder's pid; stale locks are taken)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self) -> "_Lock":
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    pid = int(open(self.path).read().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and pid != os.getpid() and _alive(pid):
-                    raise CatalogError(f"another harvest (pid {pid}) is writing this catalog",
-                                       path=self.path) from None
-                os.remove(self.path)
-                continue
-            with os.fdopen(fd, "w") as stream:
-                stream.write(str(os.getpid()))
-            return self
-        raise CatalogError("cannot take the harvest lock", path=self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
 
 
 class _Progress:
@@ -154,7 +112,7 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
     result = HarvestReport(source=src.name, url=src.url, catalog=catalog, started=started)
     clock = time.perf_counter()
     lock_path = os.path.join(f"{state.catalog}.harvest", "lock")
-    with _Lock(lock_path):
+    with HarvestLock(lock_path):
         seen = state.load_seen()
         recovered_parts = set(state.journal_parts())
         recovered_records, recovered_seen = state.read_journal()

@@ -36,9 +36,10 @@ from ..labels.index_records import index_batch
 from ..labels.index_table import CHUNK_BYTES, index_layout, index_table_file, iter_index_chunks, scalar_text
 from ..labels.remote import MAX_LABEL
 from ..labels.values import text
-from ..transport import Transport, _file_url_to_path, _scheme, url_join
+from ..transport import Transport, url_join
+from ..transport.urls import file_url_to_path, url_scheme
 from . import index_merge
-from .engine import _Lock
+from .lock import HarvestLock
 from .report import Failure, HarvestReport
 from .state import source_key
 
@@ -58,9 +59,9 @@ def _now() -> _dt.datetime:
 
 
 def _local_path(url: str) -> str | None:
-    scheme = _scheme(url)
+    scheme = url_scheme(url)
     if scheme == "file":
-        return _file_url_to_path(url)
+        return file_url_to_path(url)
     return url if scheme == "" else None
 
 
@@ -225,7 +226,7 @@ def ingest(url: str, catalog: str, *, transport: Transport | None = None, report
     started, clock = _now(), time.perf_counter()
     requests_before = getattr(transport, "request_count", 0)
     result = HarvestReport(source=SOURCE, url=root, catalog=catalog, started=started)
-    with _Lock(os.path.join(f"{state.catalog}.harvest", "lock")):
+    with HarvestLock(os.path.join(f"{state.catalog}.harvest", "lock")):
         _run(transport, root, state, result, chunk_bytes)
     result.failed = len(result.failures)
     result.finished = _now()

@@ -29,7 +29,7 @@ from .. import missions
 from ..catalog.encoding import CATEGORICAL, Codes
 from ..record import FIELDS
 from .base import Block
-from .normalize import _pds3_fields
+from .normalize import pds3_fields
 from .values import NULL_TEXTS, utc_time
 
 _IDENTITY = ("DATA_SET_ID", "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID", "SPACECRAFT_NAME", "MISSION_NAME",
@@ -214,7 +214,7 @@ def _identities(table: pa.Table, defaults: Mapping[str, str], product_ids: pa.Ar
     outcomes = []
     for row in first.tolist():
         items = [(name, values[row].as_py()) for name, values in present if values[row].as_py()]
-        fields = _pds3_fields(Block(items + [("PRODUCT_ID", product_ids[row].as_py() or "?")]))
+        fields = pds3_fields(Block(items + [("PRODUCT_ID", product_ids[row].as_py() or "?")]))
         outcomes.append(fields)
     return codes, outcomes
 

@@ -42,7 +42,7 @@ def normalize(label: Label, *, archive: str | None = None, label_url: str | None
     if label.format == "PDS4":
         fields = _pds4_fields(label)
     elif label.format == "PDS3":
-        fields = _pds3_fields(label)
+        fields = pds3_fields(label)
     else:
         raise NormalizeError(f"unknown label format {label.format!r}", path=url)
     fields["label_format"] = label.format
@@ -286,7 +286,7 @@ def _pds3_level(data_set_id: str | None, product_type: str | None) -> tuple[str 
     return native, codmac
 
 
-def _pds3_fields(label: Block) -> dict[str, Any]:
+def pds3_fields(label: Block) -> dict[str, Any]:
     path = getattr(label, "path", None)
     data_set_id = text(_first(label, "DATA_SET_ID"))
     product_id = text(_first(label, "PRODUCT_ID"))

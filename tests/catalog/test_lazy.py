@@ -100,6 +100,7 @@ def random_columns(n: int, seed: int, start: int = 0) -> dict:
         "md5": np.where(i % 4 == 0, "", "d41d8cd98f00b204e9800998ecf8427e").astype(object),
         "archive": _pool_codes(rng, ARCHIVES, n),
         "harvested_at": np.full(n, np.datetime64("2026-01-01T00:00:00", "ns")),
+        "metadata_source": np.full(n, "label", dtype=object),
     }
 
 

@@ -16,7 +16,7 @@ import pytest
 import archive_fed as af
 from archive_fed.cli import main
 from archive_fed.errors import CatalogError
-from archive_fed.harvest.engine import _Lock
+from archive_fed.harvest.lock import HarvestLock as _Lock
 from archive_fed.transport import Transport
 from tests.harvest.replica import change_name, make_pds3_volume, make_pds4_bundle, pds3_label, product_id
 from tests.servers import ArchiveServer, FaultPlan
