@@ -8,8 +8,6 @@ metadata under the key ``archive_fed``. Local files are written to a temporary s
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from typing import Any, Callable
 
 import numpy as np
@@ -18,6 +16,7 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from ..atomic import atomic_write
 from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME
 from .encoding import CATEGORICAL, NAT, Codes, code_dtype, decode_list, encode_list, text_values
@@ -104,15 +103,8 @@ def write_parquet(table: pa.Table, path: str, storage_options: dict | None = Non
     fs, target = url_to_fs(str(path), **(storage_options or {}))
     try:
         if isinstance(fs, LocalFileSystem):
-            target = os.path.abspath(target)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            tmp = f"{target}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
+            with atomic_write(target, what="parquet") as tmp:
                 pq.write_table(table, tmp, compression="zstd")
-                os.replace(tmp, target)
-            finally:
-                if os.path.lexists(tmp):
-                    os.remove(tmp)
         else:
             with fs.open(target, "wb") as f:
                 pq.write_table(table, f, compression="zstd")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..atomic import atomic_write
 from ..record import format_time
 
 
@@ -56,13 +56,10 @@ class HarvestReport:
         return data
 
     def write(self, path: str) -> None:
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        temporary = f"{path}.tmp-{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as stream:
-            json.dump(self.to_dict(), stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-        os.replace(temporary, path)
+        with atomic_write(path, what="harvest report") as temporary:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                json.dump(self.to_dict(), stream, indent=2, ensure_ascii=False)
+                stream.write("\n")
 
     def summary(self) -> str:
         rate = self.found / self.seconds if self.seconds else 0.0

@@ -27,6 +27,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_write
 from ..errors import CatalogError
 from ..record import FIELDS, LIST, TIME, ProductRecord
 
@@ -50,16 +51,9 @@ def source_key(name: str, url: str) -> str:
 
 
 def _atomic_parquet(table: pa.Table, path: str) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
+    # a full disk, a read-only folder: a typed error, and no partial file left
+    with atomic_write(path, what="harvest state") as temporary:
         pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, path)
-    except OSError as exc:   # a full disk, a read-only folder: a typed error, and no partial file left
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
-        raise CatalogError(f"cannot write harvest state: {exc.strerror or exc}", path=path) from exc
 
 
 def _seen_table(rows: Iterable[Seen]) -> pa.Table:

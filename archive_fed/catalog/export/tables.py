@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import pyarrow as pa
 
 from ..format import csv_value
-from ...errors import CatalogError
+from ...atomic import atomic_write
 from ...record import FIELDS
 from .. import parquet
 from .geometry import footprint_bbox, footprint_geometry, to_wkb, to_wkt, union_bbox
@@ -91,10 +91,7 @@ def to_geoparquet(catalog: "Catalog", out: str | os.PathLike, storage_options: d
 def to_csv(catalog: "Catalog", out: str | os.PathLike, *, wkt: bool = True) -> None:
     """Write ``catalog`` as CSV: a header of the record fields (+ ``footprint_wkt`` when ``wkt``), one
     row per product, lists joined with ``;``, times ISO 8601 UTC, missing values empty."""
-    path = os.fspath(out)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_write(out, what="CSV") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(list(FIELDS) + (["footprint_wkt"] if wkt else []))
@@ -104,9 +101,3 @@ def to_csv(catalog: "Catalog", out: str | os.PathLike, *, wkt: bool = True) -> N
                     box = (record.lon_min, record.lon_max, record.lat_min, record.lat_max)
                     row.append(to_wkt(footprint_geometry(*box)) or "")
                 writer.writerow(row)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise CatalogError(f"cannot write CSV: {exc}", path=path) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
