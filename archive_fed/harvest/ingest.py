@@ -290,7 +290,8 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
                 fresh = np.flatnonzero(~seen)
                 if not len(fresh):
                     continue
-                batch = index_batch(chunk.table.take(pa.array(fresh)), 1, defaults=defaults, base_url=root,
+                rows = chunk.table if len(fresh) == chunk.table.num_rows else chunk.table.take(pa.array(fresh))
+                batch = index_batch(rows, 1, defaults=defaults, base_url=root,
                                     index_url=table_url, archive=SOURCE, harvested_at=now)
                 for row, message in batch.failures:
                     number = chunk.first_row + int(fresh[row - 1])

@@ -93,6 +93,7 @@ def _times(values: pa.Array | None, n: int, bad: np.ndarray, messages: dict[int,
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     empty = _nullish(values)
+    values = _doy_to_dates(values)
     text = values.to_numpy(zero_copy_only=False)
     parsed = pd.to_datetime(pd.Series(text), format="ISO8601", errors="coerce", utc=True)
     out = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
@@ -107,6 +108,25 @@ def _times(values: pa.Array | None, n: int, bad: np.ndarray, messages: dict[int,
             messages[int(i)] = f"{name} {text[i]!r} is not a time"
         bad |= wrong
     return out
+
+
+def _doy_to_dates(values: pa.Array) -> pa.Array:
+    """``2010-093T12:00:00`` → ``2010-04-03T12:00:00`` (PDS day-of-year times), vectorised, so the ISO
+    8601 parser takes them; other values unchanged."""
+    doy = pc.match_substring_regex(values, r"^\d{4}-\d{3}(T|$)")
+    if not pc.any(doy).as_py():
+        return values
+    picked = pc.filter(values, doy)
+    year = pc.cast(pc.utf8_slice_codeunits(picked, 0, 4), pa.int64()).to_numpy()
+    day = pc.cast(pc.utf8_slice_codeunits(picked, 5, 8), pa.int64()).to_numpy()
+    dates = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + (day - 1)
+    fine = (day >= 1) & (day <= 366)
+    rest = pc.utf8_slice_codeunits(picked, 8)
+    rewritten = pc.binary_join_element_wise(pa.array(np.datetime_as_string(dates, unit="D")), rest, "")
+    rewritten = pc.if_else(pa.array(fine), rewritten, picked)
+    out = values.to_numpy(zero_copy_only=False).astype(object)
+    out[doy.to_numpy(zero_copy_only=False)] = rewritten.to_numpy(zero_copy_only=False)
+    return pa.array(out, pa.string())
 
 
 def _slow_time(value: str) -> np.datetime64:
@@ -277,7 +297,12 @@ def index_batch(table: pa.Table, first_row: int, *, defaults: Mapping[str, str],
     data_urls = np.full(n, "[]", dtype=object)
     if attached.any():  # an attached label: the file the index names is the data file
         import json
-        data_urls[attached] = [json.dumps([u]) for u in urls[attached]]
+        picked = pc.filter(label_url, pa.array(attached))
+        plain = ~pc.match_substring_regex(picked, r'["\\\x00-\x1f]|[^\x00-\x7f]').to_numpy(zero_copy_only=False)
+        # JSON of a one-element list of plain ASCII text, built whole; others through json.dumps
+        quoted = pc.binary_join_element_wise('["', picked, '"]', "").to_numpy(zero_copy_only=False).astype(object)
+        quoted[~plain] = [json.dumps([u]) for u in picked.to_numpy(zero_copy_only=False)[~plain]]
+        data_urls[attached] = quoted
     version = _column(table, {}, "PRODUCT_VERSION_ID")
     md5 = _column(table, {}, "MD5_CHECKSUM")
     columns: dict[str, Any] = {
