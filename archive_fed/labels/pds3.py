@@ -803,12 +803,13 @@ def _parse_text(text: str, path: str | None, lenient: bool, complete: bool) -> t
         raise LabelError("label nested too deeply", path=path) from None
 
 
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# a Chinese word: two CJK characters in a row (a Latin-1 "°C" also decodes as GB18030, to one character)
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]{2}")
 
 
 def label_text(label: bytes, path: str | None = None) -> str | None:
     """Non-ASCII label bytes as text: UTF-8 where valid; GB18030 where the bytes decode as GB18030 and
-    hold CJK characters (CNSA Chang'e-1/2/3 PDS3 labels); else None — the Latin-1 reading stands, with a
+    hold Chinese words (two CJK characters in a row) (CNSA Chang'e-1/2/3 PDS3 labels); else None — the Latin-1 reading stands, with a
     :class:`LabelWarning`.
 
     >>> label_text("TITLE = 嫦娥一号".encode("gb18030"))
