@@ -28,6 +28,7 @@ from ..labels.base import Block
 from . import cartography
 from .dtypes import PDS3_TEXT_KINDS, in_integer_domain, parse_text_column, pds3_element, unit_attrs
 from .io import ByteSource, is_remote, local_path, open_source, resolve
+from .quirks import side_object
 from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -473,6 +474,10 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
     variables: list[Variable] = []
     seen: dict[tuple[int, str], int] = {}
     for name, block, chain in _objects(label):
+        reason = side_object(label, name)
+        if reason is not None:   # a mission quirk (products/quirks): open the rest, say what was left out
+            warnings.warn(f"{ctx.label_url}: object {name} skipped: {reason}", ProductWarning, stacklevel=2)
+            continue
         is_image, is_table = _is_image(block), _is_table(name, block)
         if not (is_image or is_table):
             continue

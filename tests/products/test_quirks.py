@@ -2,6 +2,7 @@
 quirk's documented shape."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import archive_fed as af
@@ -50,3 +51,29 @@ def test_other_products_keep_field_locations(tmp_path):
     label = _tid_product(tmp_path, "OTHER_TID")
     with pytest.raises(ProductError, match="not a number"):
         af.open_product(label)
+
+
+IMAGE = ("OBJECT = IMAGE\n LINES = 2\n LINE_SAMPLES = 4\n SAMPLE_TYPE = MSB_INTEGER\n SAMPLE_BITS = 16\n"
+         "END_OBJECT = IMAGE\n")
+
+
+@pytest.mark.parametrize("keywords, side", [
+    ('DATA_SET_ID = "SLN-L-PACE-3-PBF1-V3.0"', "TIME_SERIES"),
+    ('DATA_SET_ID = "SLN-L-GRS-3-ENG-SPECTRUM-V1.0"', "TABLE"),
+    ('DATA_SET_ID = "SLN-L-SP-3-SPECTRUM-V2.0"', "L2D_RESULT_ARRAY"),
+    ('SPACECRAFT_NAME = CE1\nPRODUCT_ID = "CE1_BMYK_IIM_SCI_N_20081122025300_20081122035107_2845_A"',
+     "IMAGE_PREFIX"),
+    ('PRODUCT_ID = "CE3_BMYK_VNIS-CC_SCI_N_20131223131406_20131223131406_0001_A"', "CAL_TARGET_DATA"),
+])
+def test_side_objects_are_skipped_with_a_warning(tmp_path, keywords, side):
+    image = np.arange(8, dtype=">i2").reshape(2, 4)
+    (tmp_path / "p.img").write_bytes(image.tobytes() + b"\x00" * 64)
+    # the side object's description is what its products carry: not enough to read it (no columns)
+    (tmp_path / "p.lbl").write_text(
+        f'PDS_VERSION_ID = PDS3\n{keywords}\n^IMAGE = ("p.img", 1 <BYTES>)\n^{side} = ("p.img", 17 <BYTES>)\n'
+        f"{IMAGE}OBJECT = {side}\n INTERCHANGE_FORMAT = BINARY\n ROWS = 4\n ROW_BYTES = 16\n"
+        f"END_OBJECT = {side}\nEND\n")
+    with pytest.warns(ProductWarning, match=f"object {side} skipped: "):
+        ds = af.open_product(tmp_path / "p.lbl")
+    assert list(ds.data_vars) == ["IMAGE"]
+    np.testing.assert_array_equal(ds["IMAGE"].values, image)

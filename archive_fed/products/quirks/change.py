@@ -16,6 +16,7 @@ False
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _WHITESPACE_TABLES = re.compile(
     r"(?:CE[56]-L_GRAS_LMS-[MSN]_SCI_.*\.2B"
@@ -30,3 +31,24 @@ def reads_by_whitespace(name: str | None) -> bool:
     if not name:
         return False
     return _WHITESPACE_TABLES.search(name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]) is not None
+
+
+def side_object(label: Any, name: str) -> str | None:
+    """Why object ``name`` of a Chang'e PDS3 ``label`` is skipped, or None when it is read.
+
+    * Chang'e-1 ``IMAGE_PREFIX`` (IIM level 0/2A): the prefix table is not laid out as the label says
+      (pdr ``formats/change.py`` ``image_prefix_trivial``, selected on ``SPACECRAFT_NAME = CE1``);
+    * Chang'e-3 VNIS-CC ``CAL_TARGET_DATA``: a separate file not distributed with the product, named
+      between non-UTF-8 characters (pdr ``cal_target_data_trivial``, selected on the product name).
+
+    >>> side_object({"SPACECRAFT_NAME": "CE1"}, "IMAGE_PREFIX")
+    "the Chang'e-1 IMAGE_PREFIX table is not laid out as its label says"
+    """
+    name = name.upper()
+    spacecraft = str(label.get("SPACECRAFT_NAME") or "").strip().upper()
+    product = str(label.get("PRODUCT_ID") or "").strip().upper()
+    if "IMAGE_PREFIX" in name and (spacecraft == "CE1" or product.startswith("CE1_")):
+        return "the Chang'e-1 IMAGE_PREFIX table is not laid out as its label says"
+    if name == "CAL_TARGET_DATA" and "CE3_BMYK_VNIS-CC_SCI_" in product:
+        return "the Chang'e-3 VNIS-CC CAL_TARGET_DATA is a separate file not distributed with the product"
+    return None
