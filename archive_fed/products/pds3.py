@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProductError
-from ..labels.base import Block
+from ..labels.base import Block, UnitValue
 from . import cartography
 from .dtypes import PDS3_TEXT_KINDS, in_integer_domain, parse_text_column, pds3_element, unit_attrs
 from .io import ByteSource, is_remote, local_path, open_source, resolve
 from .quirks import side_object
+from .quirks.clementine import quoted_pointer
 from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -102,6 +103,10 @@ def _is_bytes_unit(value: Any) -> bool:
 def _locate(ctx: _Context, name: str, pointer: Any, chain: tuple[Block, ...], block: Block) -> tuple[str, int]:
     """(data file URL, 0-based byte offset) of a pointer value."""
     file_name, location = None, None
+    quoted = quoted_pointer(pointer) if isinstance(pointer, str) else None
+    if quoted is not None:   # Clementine BSR: ^TABLE = "(file, n)" (products/quirks/clementine.py)
+        file_name, number, in_bytes = quoted
+        pointer = [file_name, UnitValue(number, "BYTES") if in_bytes else number]
     if isinstance(pointer, str):
         file_name = pointer
     elif isinstance(pointer, (list, tuple)):

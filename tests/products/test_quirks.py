@@ -77,3 +77,17 @@ def test_side_objects_are_skipped_with_a_warning(tmp_path, keywords, side):
         ds = af.open_product(tmp_path / "p.lbl")
     assert list(ds.data_vars) == ["IMAGE"]
     np.testing.assert_array_equal(ds["IMAGE"].values, image)
+
+
+def test_clementine_bsr_quoted_pointer(tmp_path):
+    # ^TABLE written as one quoted string "(file, record)"; records of RECORD_BYTES = 8
+    rows = np.array([(k, k * 0.5) for k in range(4)], dtype=[("N", ">i4"), ("V", ">f4")])
+    (tmp_path / "BSR_RDR_DATA.DAT").write_bytes(b"H" * 16 + rows.tobytes())
+    (tmp_path / "bsr.lbl").write_text(
+        'PDS_VERSION_ID = PDS3\nRECORD_TYPE = FIXED_LENGTH\nRECORD_BYTES = 8\n^TABLE = "(BSR_RDR_DATA.DAT, 3)"\n'
+        "OBJECT = TABLE\n INTERCHANGE_FORMAT = BINARY\n ROWS = 4\n ROW_BYTES = 8\n COLUMNS = 2\n"
+        " OBJECT = COLUMN\n  NAME = N\n  DATA_TYPE = MSB_INTEGER\n  START_BYTE = 1\n  BYTES = 4\n END_OBJECT = COLUMN\n"
+        " OBJECT = COLUMN\n  NAME = V\n  DATA_TYPE = IEEE_REAL\n  START_BYTE = 5\n  BYTES = 4\n END_OBJECT = COLUMN\n"
+        "END_OBJECT = TABLE\nEND\n")
+    ds = af.open_product(tmp_path / "bsr.lbl")
+    assert ds["N"].values.tolist() == [0, 1, 2, 3] and ds["V"].values.tolist() == [0.0, 0.5, 1.0, 1.5]
