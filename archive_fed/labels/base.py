@@ -11,6 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import astropy.units as u
+import numpy as np
+
+from .units import pds_unit
 
 
 class UnitValue:
@@ -36,23 +39,24 @@ class UnitValue:
 
 
 
+_INT64 = 2 ** 63
+
+
 def parse_unit(text: str) -> Any:
     """An astropy unit for a PDS unit ``text`` (PDS unit words in any case, see
     :mod:`archive_fed.labels.units`), or None where it names no unit astropy knows."""
-    from .units import pds_unit
-
     return pds_unit(text)
 
 
 def with_unit(value: Any, unit_text: str) -> Any:
     """``value`` with unit ``unit_text``: a Quantity where the unit parses (an integer stays an integer:
     ``300 <nm>`` is ``300 nm`` of dtype int64), else a UnitValue."""
-    unit = parse_unit(unit_text)
+    unit = pds_unit(unit_text)
     if unit is None or not isinstance(value, (int, float)) or isinstance(value, bool):
         return UnitValue(value, unit_text)
     try:
-        if isinstance(value, int) and -2**63 <= value < 2**63:
-            return u.Quantity(value, unit, dtype=int)
+        if type(value) is int and -_INT64 <= value < _INT64:
+            return u.Quantity(value, unit, dtype=np.int64)
         return u.Quantity(value, unit)
     except (TypeError, ValueError):  # e.g. structured units such as <(m, s)>
         return UnitValue(value, unit_text)

@@ -811,7 +811,7 @@ _NOT_CJK = re.compile(f"[^\x00-\x7f{_CJK}]")
 
 def label_text(label: bytes, path: str | None = None) -> str | None:
     """Non-ASCII label bytes as text: UTF-8 where valid; GB18030 where the bytes decode as GB18030 and
-    hold CJK characters (CNSA Chang'e-1/2/3 PDS3 labels); else None — the Latin-1 reading stands, with a
+    hold Chinese words (two CJK characters in a row) (CNSA Chang'e-1/2/3 PDS3 labels); else None — the Latin-1 reading stands, with a
     :class:`LabelWarning`.
 
     >>> label_text("TITLE = 嫦娥一号".encode("gb18030"))

@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProductError
-from ..labels.base import Block
+from ..labels.base import Block, UnitValue
 from . import cartography
 from .dtypes import PDS3_TEXT_KINDS, in_integer_domain, parse_text_column, pds3_element, unit_attrs
 from .io import ByteSource, is_remote, local_path, open_source, resolve
+from .quirks import side_object
+from .quirks.clementine import quoted_pointer
 from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -101,6 +103,10 @@ def _is_bytes_unit(value: Any) -> bool:
 def _locate(ctx: _Context, name: str, pointer: Any, chain: tuple[Block, ...], block: Block) -> tuple[str, int]:
     """(data file URL, 0-based byte offset) of a pointer value."""
     file_name, location = None, None
+    quoted = quoted_pointer(pointer) if isinstance(pointer, str) else None
+    if quoted is not None:   # Clementine BSR: ^TABLE = "(file, n)" (products/quirks/clementine.py)
+        file_name, number, in_bytes = quoted
+        pointer = [file_name, UnitValue(number, "BYTES") if in_bytes else number]
     if isinstance(pointer, str):
         file_name = pointer
     elif isinstance(pointer, (list, tuple)):
@@ -473,6 +479,10 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
     variables: list[Variable] = []
     seen: dict[tuple[int, str], int] = {}
     for name, block, chain in _objects(label):
+        reason = side_object(label, name)
+        if reason is not None:   # a mission quirk (products/quirks): open the rest, say what was left out
+            warnings.warn(f"{ctx.label_url}: object {name} skipped: {reason}", ProductWarning, stacklevel=2)
+            continue
         is_image, is_table = _is_image(block), _is_table(name, block)
         if not (is_image or is_table):
             continue

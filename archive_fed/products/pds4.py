@@ -29,6 +29,7 @@ from ..labels.pds4 import PDS4Label
 from .dtypes import (in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, text_strings,
                      unit_attrs)
 from .io import ByteSource, open_source, resolve
+from .quirks.change import reads_by_whitespace
 from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize, unique
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -325,13 +326,15 @@ def _table_character(ctx: _Context, node: Any, url: str) -> list[Variable]:
     if record is None:
         raise ctx.error("Table_Character without <Record_Character>", node)
     record_length = ctx.integer("record_length", record)
+    fields = list(_fixed_fields(ctx, record, "Character"))
+    _group_dims(fields, {sanitize(ctx.text("name", f.node) or "") for f in fields})
+    if reads_by_whitespace(ctx.label_url) or reads_by_whitespace(ctx.text(".//logical_identifier", None)):
+        return _whitespace_table(ctx, node, owner, url, offset, records, fields)
     buffer = ctx.source(url).read_span(offset, offset + records * record_length)
     if len(buffer) < records * record_length - 2:  # the last record's delimiter may be missing
         raise ctx.error(f"table holds {len(buffer)} bytes, {records} records need {records * record_length}",
                         node)
     buffer = buffer.ljust(records * record_length, b" ")
-    fields = list(_fixed_fields(ctx, record, "Character"))
-    _group_dims(fields, {sanitize(ctx.text("name", f.node) or "") for f in fields})
     variables = []
     for field in fields:
         name = ctx.text("name", field.node) or f"field_{field.number}"
@@ -342,6 +345,34 @@ def _table_character(ctx: _Context, node: Any, url: str) -> list[Variable]:
         variables.append(_text_variable(ctx, owner, field.node, name,
                                         ["record"] + [d for d, _, _ in field.reps], strings))
     return variables
+
+
+def _whitespace_table(ctx: _Context, node: Any, owner: str, url: str, offset: int, records: int,
+                      fields: list[_Field]) -> list[Variable]:
+    """Chang'e quirk (:mod:`.quirks.change`): a character table read by whitespace, one token per field
+    element, elements ordered by their declared byte position."""
+    source = ctx.source(url)
+    lines = [line.split() for line in source.read_span(offset, source.size()).decode("latin-1").splitlines()
+             if line.strip()][:records]
+    elements = []   # (declared position, field number, index within the field)
+    for k, field in enumerate(fields):
+        counts = [count for _, count, _ in field.reps]
+        for index in np.ndindex(*counts) if counts else [()]:
+            position = field.start + sum(i * stride for i, (_, _, stride) in zip(index, field.reps))
+            elements.append((position, k, index))
+    elements.sort()
+    short = [r for r, tokens in enumerate(lines) if len(tokens) != len(elements)]
+    if short or len(lines) != records:
+        raise ctx.error(f"whitespace-separated table: {len(lines)} records (label: {records}), record "
+                        f"{short[0] + 1 if short else '-'} does not hold {len(elements)} values", node)
+    tokens = np.array(lines, dtype=str)
+    strings = [np.empty((records, *[c for _, c, _ in f.reps]), dtype=tokens.dtype) for f in fields]
+    for column_index, (_, k, index) in enumerate(elements):
+        strings[k][(slice(None), *index)] = tokens[:, column_index]
+    warnings.warn(f"{ctx.label_url}: {owner} read by whitespace (Chang'e tables whose field_location does "
+                  "not match the text)", ProductWarning, stacklevel=4)
+    return [_text_variable(ctx, owner, f.node, ctx.text("name", f.node) or f"field_{f.number}",
+                           ["record"] + [d for d, _, _ in f.reps], s) for f, s in zip(fields, strings)]
 
 
 def _delimited_columns(ctx: _Context, record: Any, reps: list | None = None,

@@ -54,3 +54,10 @@ def test_other_bytes_stay_latin1_with_a_warning():
     with pytest.warns(LabelWarning, match="neither UTF-8 nor GB18030"):
         label = parse_label(data)
     assert label["TITLE"] == "caf\u00e9 cr\u00e8me"
+
+
+def test_latin1_degree_sign_is_not_taken_for_chinese():
+    # b"\xb0C" is also a GB18030 character; one character is no Chinese word
+    with pytest.warns(LabelWarning):
+        label = parse_label('A = "25 \u00b0C"\nB = "30 \u00b0C"\nEND\n'.encode("latin-1"))
+    assert label["A"] == "25 \u00b0C" and label["B"] == "30 \u00b0C"
