@@ -335,7 +335,7 @@ def _lean_columns(n: int, start: int) -> dict:
         "mission": Codes(rng.integers(0, len(missions), n), missions),
         "start_time": begin, "stop_time": begin + np.timedelta64(60, "s"),
         "lon_min": fp[:, 0], "lon_max": fp[:, 1], "lat_min": fp[:, 2], "lat_max": fp[:, 3],
-        "file_size": np.full(n, np.nan), "harvested_at": begin,
+        "file_size": np.full(n, np.nan), "harvested_at": begin, "metadata_source": empty,
     })
     return columns
 
