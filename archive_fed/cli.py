@@ -61,13 +61,44 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .catalog import Catalog
     from .catalog.format import format_catalog
 
-    catalog = Catalog.open(args.catalog)
+    if args.live is not None or len(args.catalog or []) > 1:
+        return _search_live(args)
+    if not args.catalog:
+        _error("archive-fed search: give --catalog DIR or --live [SOURCE[=URL]]...")
+        return EXIT_FAILED
+    catalog = Catalog.open(args.catalog[0])
     hits = catalog.search(mission=args.mission, instrument=args.instrument, target=args.target,
                           level=args.level, start=args.start, stop=args.stop,
                           bbox=tuple(args.bbox) if args.bbox else None)
     text = format_catalog(hits, args.format)
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     return EXIT_OK
+
+
+def _search_live(args: argparse.Namespace) -> int:
+    """``search --live``: query services and catalogs at once; exit 1 when some source failed (one
+    ``source url: state: message`` line each on stderr, the hits still printed), 2 when none answered."""
+    from .catalog.format import format_catalog
+    from .federated.run import default_sources, search
+
+    if args.live is None:
+        sources: list[Any] = []
+    elif args.live:
+        sources = list(args.live)
+    else:
+        sources = default_sources()   # every query service with a default endpoint + configured catalogs
+    sources += list(args.catalog or [])
+    hits = search(mission=args.mission, instrument=args.instrument, target=args.target, level=args.level,
+                  start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None,
+                  sources=sources or None, timeout=args.timeout, limit=args.limit, refresh=args.refresh)
+    failed = [s for s in hits.status if s.state in ("timeout", "error")]
+    for status in failed:
+        _error(status.line())
+    text = format_catalog(hits, args.format)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    if failed and len(failed) == len(hits.status):
+        return EXIT_FAILED
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 # ---- harvest, demo, sources --------------------------------------------------------------------------
@@ -179,8 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lenient", action="store_true", help="read mildly broken PDS3 labels with warnings")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("search", parents=[common], help="query a catalog")
-    p.add_argument("--catalog", required=True, metavar="DIR")
+    p = sub.add_parser("search", parents=[common], help="query a catalog, or live services and catalogs")
+    p.add_argument("--catalog", action="append", metavar="DIR",
+                   help="catalog to search (repeat to search several at once, federated)")
+    p.add_argument("--live", nargs="*", metavar="SOURCE[=URL]",
+                   help="also ask these query services live (none named: every one with a default endpoint)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="deadline of a live search")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N hits (live search)")
+    p.add_argument("--refresh", action="store_true", help="ignore cached live answers")
     p.add_argument("--mission", metavar="M")
     p.add_argument("--instrument", metavar="I")
     p.add_argument("--target", metavar="T")

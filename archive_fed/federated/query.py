@@ -171,8 +171,10 @@ def pds_api_q(query: Query, *, product_class: str | None, target: str | None) ->
         side = "cart:Bounding_Coordinates.cart:{}_bounding_coordinate".format
         clauses.append(f'{side("north")} ge "{south - DEG_PAD}"')
         clauses.append(f'{side("south")} le "{north + DEG_PAD}"')
-        # necessary for any footprint, crossing 0° or not, and for a query box crossing 0° or not
-        clauses.append(f'({side("west")} le "{east + DEG_PAD}") or ({side("east")} ge "{west - DEG_PAD}")')
+        if not query.crosses_meridian:
+            # necessary for a footprint crossing 0° or not; a box across 0° meets every footprint that
+            # crosses 0° too, which the grammar cannot say (no property-to-property comparison): not pushed
+            clauses.append(f'({side("west")} le "{east + DEG_PAD}") or ({side("east")} ge "{west - DEG_PAD}")')
     return "(" + " and ".join(f"({c})" for c in clauses) + ")" if clauses else ""
 
 
@@ -184,7 +186,8 @@ def _adql(value: str) -> str:
 def epntap_where(query: Query) -> tuple[dict[str, Any], str | None]:
     """(source options, ADQL ``WHERE`` conditions) for ``query``: ``target_name``, ``instrument_host_name``,
     ``time_min``/``time_max`` in Julian days, ``c2min``/``c2max`` latitudes and ``c1min``/``c1max`` east
-    longitudes (``c1min > c1max`` crosses 0°; the longitude clause holds for both kinds of footprint)."""
+    longitudes (``c1min > c1max`` crosses 0°; the longitude clause holds for both kinds of footprint,
+    and is left out for a box across 0°)."""
     options: dict[str, Any] = {}
     wanted = query.one("target")
     if wanted:
@@ -201,7 +204,8 @@ def epntap_where(query: Query) -> tuple[dict[str, Any], str | None]:
         west, south, east, north = query.bbox
         conditions.append(f"c2max >= {south - DEG_PAD:.7f}")
         conditions.append(f"c2min <= {north + DEG_PAD:.7f}")
-        conditions.append(f"(c1min <= {east + DEG_PAD:.7f} OR c1max >= {west - DEG_PAD:.7f})")
+        if not query.crosses_meridian:    # as for the PDS API: a box across 0° pushes latitudes only
+            conditions.append(f"(c1min <= {east + DEG_PAD:.7f} OR c1max >= {west - DEG_PAD:.7f})")
     return options, " AND ".join(conditions) or None
 
 
