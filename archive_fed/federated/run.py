@@ -178,7 +178,9 @@ def _work(run: _Run, query: Query, shared: _Shared, refresh: bool, abandoned: th
             if abandoned.is_set():
                 return
             batch.append(record)
-            if len(batch) >= BATCH:
+            # with a limit, filter as soon as the batch could reach it, so paging stops at that page
+            size = BATCH if shared.limit is None else max(1, min(BATCH, shared.limit - shared.count))
+            if len(batch) >= size:
                 kept = _accept(batch, filters)
                 batch = []
                 with run.lock:
