@@ -9,6 +9,7 @@ Public API (SPEC §2)::
     hits = cat.search(mission="kaguya", bbox=(0, -10, 30, 10))
     ds = af.open_product(rec)                 # the data as xarray
     report = af.harvest("pds3-volume", url="https://.../VOLUME/", catalog="catalogs/lunar.zarr")
+    hits = af.search(mission="LRO", bbox=(350, -10, 10, 10), sources=["ode", "nasa-pds"])  # live, federated
 
 Heavy parts (catalog, harvest, products) are imported on first use so ``import archive_fed`` stays fast.
 """
@@ -27,7 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "read_label", "parse_label", "normalize", "ProductRecord", "Catalog", "open_product", "harvest",
-    "sources", "ArchiveFedError", "LabelError", "NormalizeError", "FetchError", "CatalogError",
+    "search", "sources", "ArchiveFedError", "LabelError", "NormalizeError", "FetchError", "CatalogError",
     "SourceError", "ProductError", "LabelWarning", "__version__",
 ]
 
@@ -35,6 +36,7 @@ _LAZY = {
     "Catalog": ("archive_fed.catalog", "Catalog"),
     "open_product": ("archive_fed.products", "open_product"),
     "sources": ("archive_fed.sources", None),
+    "search": ("archive_fed.federated.run", "search"),
 }
 
 

@@ -60,16 +60,21 @@ def _print_record(fields: dict[str, Any]) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     from .catalog.format import format_catalog
 
-    text = format_catalog(_searched(args), args.format)
+    if args.live is not None or len(args.catalog or []) > 1:
+        return _search_live(args)
+    if not args.catalog:
+        _error("archive-fed search: give --catalog DIR or --live [SOURCE[=URL]]...")
+        return EXIT_FAILED
+    text = format_catalog(_searched(args, args.catalog[0]), args.format)
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     return EXIT_OK
 
 
-def _searched(args: argparse.Namespace) -> Any:
-    """The catalog ``--catalog``, searched with the filter flags."""
+def _searched(args: argparse.Namespace, catalog: str) -> Any:
+    """The catalog at ``catalog``, searched with the filter flags."""
     from .catalog import Catalog
 
-    return Catalog.open(args.catalog).search(
+    return Catalog.open(catalog).search(
         mission=args.mission, instrument=args.instrument, target=args.target, level=args.level,
         start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None)
 
@@ -80,7 +85,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     if not include or set(include) - {"label", "data"}:
         _error(f"--include takes label, data or both, not {args.include!r}")
         return EXIT_FAILED
-    hits = _searched(args)
+    hits = _searched(args, args.catalog)
     report = hits.download(args.dest, include=include, workers=args.workers, verify=not args.no_verify,
                            dry_run=args.dry_run, report=args.report,
                            progress=None if not args.no_progress else False)
@@ -88,6 +93,32 @@ def cmd_download(args: argparse.Namespace) -> int:
         _error(failure.line())
     print(report.summary(), flush=True)
     return report.exit_code
+
+
+def _search_live(args: argparse.Namespace) -> int:
+    """``search --live``: query services and catalogs at once; exit 1 when some source failed (one
+    ``source url: state: message`` line each on stderr, the hits still printed), 2 when none answered."""
+    from .catalog.format import format_catalog
+    from .federated.run import default_sources, search
+
+    if args.live is None:
+        sources: list[Any] = []
+    elif args.live:
+        sources = list(args.live)
+    else:
+        sources = default_sources()   # every query service with a default endpoint + configured catalogs
+    sources += list(args.catalog or [])
+    hits = search(mission=args.mission, instrument=args.instrument, target=args.target, level=args.level,
+                  start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None,
+                  sources=sources or None, timeout=args.timeout, limit=args.limit, refresh=args.refresh)
+    failed = [s for s in hits.status if s.state in ("timeout", "error")]
+    for status in failed:
+        _error(status.line())
+    text = format_catalog(hits, args.format)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    if failed and len(failed) == len(hits.status):
+        return EXIT_FAILED
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 # ---- harvest, demo, sources --------------------------------------------------------------------------
@@ -211,8 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lenient", action="store_true", help="read mildly broken PDS3 labels with warnings")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("search", parents=[common], help="query a catalog")
-    p.add_argument("--catalog", required=True, metavar="DIR")
+    p = sub.add_parser("search", parents=[common], help="query a catalog, or live services and catalogs")
+    p.add_argument("--catalog", action="append", metavar="DIR",
+                   help="catalog to search (repeat to search several at once, federated)")
+    p.add_argument("--live", nargs="*", metavar="SOURCE[=URL]",
+                   help="also ask these query services live (none named: every one with a default endpoint)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="deadline of a live search")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N hits (live search)")
+    p.add_argument("--refresh", action="store_true", help="ignore cached live answers")
     _add_filters(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.set_defaults(func=cmd_search)

@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 
 try:  # Python >= 3.11
     import tomllib
@@ -215,3 +215,26 @@ def pds4_level(slug: str | None, native: str | None) -> str | None:
         if alias_key(level) == alias_key(text):
             return level
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _services() -> dict[str, Any]:
+    raw = tomllib.loads(resources.files("archive_fed").joinpath("missions.toml").read_text("utf-8"))
+    return raw.get("services", {})
+
+
+def service_host(service: str, slug: str | None) -> str | None:
+    """The id query service ``service`` uses for mission ``slug`` (``[services.<service>.hosts]``).
+
+    >>> service_host("ode", "lro")
+    'LRO'
+    """
+    return _services().get(service, {}).get("hosts", {}).get(slug) if slug else None
+
+
+def service_instrument(service: str, slug: str | None, instrument: str | None) -> str | None:
+    """The id query service ``service`` uses for canonical ``instrument`` of mission ``slug``."""
+    if not slug or not instrument:
+        return None
+    table = _services().get(service, {}).get("instruments", {}).get(slug, {})
+    return table.get(canonical_instrument(slug, instrument) or instrument.upper())

@@ -16,7 +16,8 @@ TIME_LIMIT = 90.0
 
 def test_there_are_notebooks() -> None:
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_coverage.ipynb",
-                                           "03_open_product.ipynb", "04_scheduled_harvest.ipynb"]
+                                           "03_open_product.ipynb", "04_scheduled_harvest.ipynb",
+                                           "05_federated_search.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -72,6 +72,8 @@ class Source:
     default_url: ClassVar[str | None] = None
     #: does the archive need a login
     needs_credentials: ClassVar[bool] = False
+    #: does the source answer filtered queries server-side (implements :meth:`search`)
+    query_service: ClassVar[bool] = False
 
     def __init__(self, url: str | None = None, *, transport: Transport | None = None, **options: Any) -> None:
         url = url or self.default_url
@@ -112,6 +114,27 @@ class Source:
     def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:
         label = parse_label(data, path=ref.url)
         return normalize(label, archive=self.name, label_url=ref.url)
+
+    # ---- federated search (archive_fed.search) -------------------------------------------------------
+    def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
+        """Records the service selects for ``query`` (an :class:`archive_fed.federated.query.Query`),
+        the filters pushed down into its own query language; may include products the filters reject
+        (the caller filters locally). ``limit`` is a hint: the caller stops iterating once it has enough,
+        and paging stops with it. Only query services (``query_service = True``) implement it."""
+        raise SourceError(f"source {self.name!r} is not a query service: harvest it into a catalog and "
+                          "search the catalog", path=self.url)
+
+    def records_with(self, **options: Any) -> Iterator[ProductRecord]:
+        """The records of a copy of this source with ``options`` overriding its own (same URL and
+        transport); problems the copy quarantines are added to :attr:`problems`."""
+        copy = type(self)(self.url, transport=self.transport, **{**self.options, **options})
+        try:
+            for ref in copy.discover():
+                record = ref.record if ref.record is not None else ref.hints.get("record")
+                if record is not None:
+                    yield record
+        finally:
+            self.problems.extend(copy.problems)
 
     # ---- helpers --------------------------------------------------------------------------------
     @property

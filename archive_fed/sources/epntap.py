@@ -205,6 +205,20 @@ class EPNTAPSource(RecordSource):
                               path=self.sync_url)
         self._cursor["complete"] = True
 
+    # ---- federated search ---------------------------------------------------------------------------
+    query_service = True
+
+    def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
+        """ADQL on ``target_name``, ``instrument_host_name``, ``time_min``/``time_max`` (JD) and
+        ``c1``/``c2`` for ``query`` (the source's own ``where`` is ``AND``-ed in)."""
+        from ..federated.query import epntap_where
+
+        options, where = epntap_where(query)
+        own = self.options.get("where")
+        if own:
+            where = f"({own}) AND {where}" if where else own
+        yield from self.records_with(**options, where=where)
+
     def _ref(self, row: Mapping[str, Any]) -> ProductRef | None:
         try:
             record = granule_record(row, archive=self.name, time_scale=self.time_scale)

@@ -188,3 +188,19 @@ class ODESource(RecordSource):
             return None
         modified = utc_time(product.get("Product_creation_time"))
         return self.record_ref(record.uid or "", record, modified=modified)
+
+    # ---- federated search ---------------------------------------------------------------------------
+    query_service = True
+
+    def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
+        """ODE's own filters (``ihid``/``iid``, ``target``, ``minlat``…/``westernlon``…, ``minobtime``…) for
+        ``query``; a box across 0° is asked as two boxes and products of both are yielded once."""
+        from ..federated.query import ode_options
+
+        seen: set[str] = set()
+        for options in ode_options(query, self.options.get("target", "moon")):
+            for record in self.records_with(**options):
+                if record.uid not in seen:
+                    seen.add(record.uid or "")
+                    yield record
+

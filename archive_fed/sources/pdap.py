@@ -212,3 +212,13 @@ class PDAPSource(RecordSource):
             return None
         modified = utc_time(_first(plain_columns(row), "PRODUCT_CREATION_TIME", "MODIFICATION_DATE"))
         return self.record_ref(record.uid or "", record, modified=modified)
+
+    # ---- federated search ---------------------------------------------------------------------------
+    query_service = True
+
+    def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
+        """PDAP parameters (``TARGET_NAME``, mapped ``INSTRUMENT_HOST_ID``/``INSTRUMENT_ID``) for ``query``."""
+        from ..federated.query import pdap_options
+
+        yield from self.records_with(**pdap_options(query))
+

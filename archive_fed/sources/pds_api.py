@@ -450,3 +450,19 @@ class PDSAPISource(RecordSource):
             self.problem(where, f"product {product.get('id', '?')}: {exc}")
             return None
         return self.record_ref(record.uid or "", record, modified=harvested)
+
+    # ---- federated search ---------------------------------------------------------------------------
+    query_service = True
+
+    def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
+        """The filters as one bracketed ``q`` group on target, investigation, time and
+        ``cart:Bounding_Coordinates`` properties (the source's own ``q`` is ``and``-ed in)."""
+        from ..federated.query import pds_api_q
+
+        q = pds_api_q(query, product_class=self.options.get("product_class", "Product_Observational"),
+                      target=self.target)
+        own = self.options.get("q")
+        if own:
+            q = f"({q} and ({own}))" if q else own
+        yield from self.records_with(q=q or None, target=None, product_class=None, fetch_labels=False)
+

@@ -518,7 +518,7 @@ _FROM = re.compile(r"^SELECT \* FROM (\S+)(?: WHERE (.*?))? ORDER BY granule_uid
 _CONDITION = re.compile(r"^(\w+)\s*(>=|<=|<>|=|>|<)\s*('(?:[^']|'')*'|-?[0-9.]+)$")
 
 
-def _split_and(text: str) -> list[str]:
+def _split_and(text: str, word: str = " AND ") -> list[str]:
     parts, depth, quote, start = [], 0, False, 0
     i = 0
     while i < len(text):
@@ -529,10 +529,10 @@ def _split_and(text: str) -> list[str]:
             depth += 1
         elif not quote and ch == ")":
             depth -= 1
-        elif not quote and depth == 0 and text[i:i + 5].upper() == " AND ":
+        elif not quote and depth == 0 and text[i:i + len(word)].upper() == word:
             parts.append(text[start:i])
-            start = i + 5
-            i += 4
+            start = i + len(word)
+            i += len(word) - 1
         i += 1
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
@@ -543,7 +543,12 @@ def adql_predicate(where: str | None) -> Callable[[dict[str, Any]], bool]:
     checks: list[Callable[[dict[str, Any]], bool]] = []
     for part in _split_and(where or ""):
         if part.startswith("(") and part.endswith(")"):
-            checks.append(adql_predicate(part[1:-1]))
+            alternatives = _split_and(part[1:-1], word=" OR ")
+            if len(alternatives) > 1:   # (a OR b OR ...): any alternative
+                options = [adql_predicate(a) for a in alternatives]
+                checks.append(lambda row, options=options: any(o(row) for o in options))
+            else:
+                checks.append(adql_predicate(part[1:-1]))
             continue
         match = _CONDITION.match(part)
         if not match:
