@@ -148,7 +148,7 @@ def ode_options(query: Query, target: str | None = "moon") -> list[dict[str, Any
 def pds_api_q(query: Query, *, product_class: str | None, target: str | None) -> str:
     """The ``q`` expression: one bracketed group at the top level, ``((a) and (b))`` (the registry's
     grammar answers 400 to ``(a) and (b)``)."""
-    from ..sources.pds_api import target_lid
+    from ..sources.records import target_lid
 
     clauses = []
     if product_class:

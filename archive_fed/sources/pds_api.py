@@ -28,35 +28,18 @@ from ..labels.values import is_null, number, utc_time
 from ..record import PROCESSING_LEVELS, ProductRecord, format_time
 from ..transport import url_join
 from .base import ProductRef
-from .records import RecordSource, level_from_lid, level_word
+from .records import TARGET_LIDS, RecordSource, level_from_lid, level_word, target_lid
 
 log = logging.getLogger("archive_fed.sources")
 
 __all__ = ["TARGET_LIDS", "PDSAPISource", "RecordSource", "product_record", "query_text"]
 
-#: Target names the filters accept, with their PDS4 context LIDs (a ``urn:`` value is used as given).
-TARGET_LIDS = {
-    "moon": "urn:nasa:pds:context:target:satellite.earth.moon",
-    "earth": "urn:nasa:pds:context:target:planet.earth",
-    "sun": "urn:nasa:pds:context:target:star.sun",
-}
 
 #: Default ``sort`` for ``search-after`` paging: harvest time, then ``lidvid`` so that products harvested
 #: in the same instant still have distinct sort values (``search-after`` needs a unique order).
 DEFAULT_SORT = ("ops:Harvest_Info.ops:harvest_date_time", "lidvid")
 
 _HOST_TYPES = {"host", "spacecraft", "lander", "rover", "facility", "telescope", "laboratory"}
-
-def target_lid(name: str) -> str:
-    """The PDS4 context LID of a target name (``Moon``) or a ``urn:`` given as is."""
-    if name.startswith("urn:"):
-        return name
-    lid = TARGET_LIDS.get(missions.alias_key(missions.canonical_target(name) or name))
-    if lid is None:
-        raise SourceError(f"unknown target {name!r}: give its PDS4 context LID "
-                          "(urn:nasa:pds:context:target:...)")
-    return lid
-
 
 def _iso(value: Any, what: str) -> str:
     when = utc_time(value)

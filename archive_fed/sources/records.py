@@ -17,7 +17,7 @@ from ..record import ProductRecord
 from ..transport import Response
 from .base import Problem, ProductRef, Source
 
-__all__ = ["RecordSource", "record_bytes", "level_word", "level_from_lid", "pds3_level", "LEVEL_WORD"]
+__all__ = ["TARGET_LIDS", "target_lid", "RecordSource", "record_bytes", "level_word", "level_from_lid", "pds3_level", "LEVEL_WORD"]
 
 #: A level word inside a product type or PDS3 data set id: ``LEVEL2B0``, ``L3C``, ``EDR``, ``CDR``...
 LEVEL_WORD = re.compile(r"LEVEL[ _-]?([0-9][0-9A-Z]*)|(?:^|[_-])(L[0-9][0-9A-Z]*)(?:$|[_-])|"
@@ -116,3 +116,22 @@ def pds3_level(slug: str | None, data_set_id: str | None, fallback: str | None =
     level = (missions.pds4_level(slug, native) if native else None) or (
         missions.pds4_level(slug, codmac) if codmac else None)
     return native, level
+
+
+#: Target names the filters accept, with their PDS4 context LIDs (a ``urn:`` value is used as given).
+TARGET_LIDS = {
+    "moon": "urn:nasa:pds:context:target:satellite.earth.moon",
+    "earth": "urn:nasa:pds:context:target:planet.earth",
+    "sun": "urn:nasa:pds:context:target:star.sun",
+}
+
+
+def target_lid(name: str) -> str:
+    """The PDS4 context LID of a target name (``Moon``) or a ``urn:`` given as is."""
+    if name.startswith("urn:"):
+        return name
+    lid = TARGET_LIDS.get(missions.alias_key(missions.canonical_target(name) or name))
+    if lid is None:
+        raise SourceError(f"unknown target {name!r}: give its PDS4 context LID "
+                          "(urn:nasa:pds:context:target:...)")
+    return lid
