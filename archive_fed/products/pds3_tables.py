@@ -1,0 +1,176 @@
+"""PDS3 tables: ``TABLE``, ``SERIES``, ``SPECTRUM``, ``*_TABLE`` (binary: lazy columns; ASCII: parsed on
+open), with ``COLUMN`` ``ITEMS``, ``CONTAINER`` repetitions and ``^STRUCTURE`` format files; and
+``SPREADSHEET`` (delimited fields)."""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import ProductError
+from ..labels.base import Block
+from .dtypes import PDS3_TEXT_KINDS, parse_text_column, pds3_element
+from .io import is_remote, local_path, resolve
+from .layout import Element, Strided, Variable, sanitize
+from .pds3_values import Context, attrs_of, counted, mask_values, plain, scaling
+from .text_tables import column, delimiter, fixed_width, split_records
+
+
+class _Column:
+    """One COLUMN (or FIELD) with the container repetitions around it, positions 0-based in the row."""
+
+    def __init__(self, name: str, block: Block, start: int, reps: list[tuple[str, int, int]]) -> None:
+        self.name, self.block, self.start, self.reps = name, block, start, reps
+
+
+def _structure(ctx: Context, value: Any, block: Block) -> Block:
+    """A ``^STRUCTURE`` format file, looked up next to the label, then in ``LABEL/`` up the tree."""
+    from ..labels.pds3 import parse_pds3
+
+    name = value[0] if isinstance(value, (list, tuple)) else value
+    if not isinstance(name, str) or not ctx.label_url:
+        raise ctx.error(f"unusable ^STRUCTURE {value!r}", block)
+    candidates = [resolve(ctx.label_url, name)]
+    if not is_remote(ctx.label_url):
+        for up in ("../LABEL/", "../../LABEL/", "../../../LABEL/", "LABEL/"):
+            candidates.append(resolve(ctx.label_url, up + name))
+    for candidate in candidates:
+        try:
+            source = ctx.source(candidate)
+            if is_remote(candidate):
+                data = source.read_span(0, source.size())
+            else:
+                with open(local_path(candidate), "rb") as stream:
+                    data = stream.read()
+        except (OSError, ProductError):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return parse_pds3(data.rstrip(b"\x00") + b"\r\nEND\r\n", path=candidate, lenient=True)
+    raise ctx.error(f"^STRUCTURE file {name!r} not found next to the label or in a LABEL directory", block)
+
+
+def _columns(ctx: Context, block: Block, base: int = 0, reps: list | None = None,
+             depth: int = 0) -> list[_Column]:
+    """The columns of a table (or container), ^STRUCTURE files expanded in place."""
+    if depth > 20:
+        raise ctx.error("^STRUCTURE/CONTAINER nesting deeper than 20", block)
+    out: list[_Column] = []
+    reps = reps or []
+    for key, value in block.items_:
+        upper = key.upper()
+        if upper == "^STRUCTURE":
+            out.extend(_columns(ctx, _structure(ctx, value, block), base, reps, depth + 1))
+        elif isinstance(value, Block) and upper in ("COLUMN", "FIELD"):
+            start = plain(value.get("START_BYTE", 1))
+            out.append(_Column(str(value.get("NAME", f"COLUMN_{len(out) + 1}")), value,
+                               base + int(start) - 1 if isinstance(start, (int, float)) else base, reps))
+        elif isinstance(value, Block) and upper == "CONTAINER":
+            start = int(plain(value.get("START_BYTE", 1))) - 1
+            count = counted(ctx, value, "REPETITIONS", 1)
+            length = counted(ctx, value, "BYTES", 0)
+            name = str(value.get("NAME", "CONTAINER"))
+            out.extend(_columns(ctx, value, base + start, reps + [(name, count, length)], depth + 1))
+    return out
+
+
+def table(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[Variable]:
+    if name.upper().endswith("SPREADSHEET") or "FIELD_DELIMITER" in block:
+        return _spreadsheet(ctx, name, block, url, offset)
+    rows = counted(ctx, block, "ROWS")
+    row_bytes = counted(ctx, block, "ROW_BYTES")
+    prefix, suffix = counted(ctx, block, "ROW_PREFIX_BYTES", 0), counted(ctx, block, "ROW_SUFFIX_BYTES", 0)
+    stride = prefix + row_bytes + suffix
+    columns = _columns(ctx, block)
+    if not columns:
+        raise ctx.error(f"{name} has no COLUMN definitions", block)
+    binary = str(block.get("INTERCHANGE_FORMAT", "")).upper() == "BINARY" or (
+        "INTERCHANGE_FORMAT" not in block and any(_is_binary(c.block.get("DATA_TYPE", "")) for c in columns))
+    buffer = None if binary else ctx.source(url).read_span(offset, offset + rows * stride)
+    variables = []
+    for col in columns:
+        variables.append(_column(ctx, name, col, url, offset + prefix, rows, stride, buffer))
+    return variables
+
+
+def _is_binary(data_type: Any) -> bool:
+    text = "_".join(str(data_type).upper().split())
+    return text not in PDS3_TEXT_KINDS and not text.startswith("ASCII")
+
+
+def _column(ctx: Context, table: str, col: _Column, url: str, start: int, rows: int, stride: int,
+            buffer: bytes | None) -> Variable:
+    block = col.block
+    data_type = str(block.get("DATA_TYPE", "CHARACTER"))
+    items = counted(ctx, block, "ITEMS", 1)
+    size = counted(ctx, block, "BYTES", 0)
+    item_bytes = counted(ctx, block, "ITEM_BYTES", size // items if items else size)
+    item_offset = counted(ctx, block, "ITEM_OFFSET", item_bytes)
+    shape: list[int] = [rows]
+    strides: list[int] = [stride]
+    dims = ["record"]
+    for rep_name, count, length in col.reps:
+        shape.append(count)
+        strides.append(length)
+        dims.append(sanitize(rep_name))
+    if items > 1:
+        shape.append(items)
+        strides.append(item_offset)
+        dims.append(sanitize(col.name) + "_item")
+    name = sanitize(col.name)
+    attrs = attrs_of(table, block, data_type)
+    attrs["pds_column"] = col.name
+    scale, add = scaling(block)
+    if buffer is not None:  # ASCII table: parse now
+        kind = PDS3_TEXT_KINDS.get("_".join(data_type.upper().split()), "string")
+        if col.start + (item_bytes or 1) > stride:
+            raise ctx.error(f"column {col.name} lies outside ROW_BYTES", block)
+        if len(buffer) < (rows - 1) * stride + col.start + item_bytes:
+            raise ctx.error(f"table {table} is truncated: {len(buffer)} bytes for {rows} rows", block)
+        buffer = buffer.ljust(rows * stride, b" ")   # the last row may lack its line end
+        strings = fixed_width(buffer, col.start, tuple(shape), tuple(strides), max(item_bytes, 1))
+        values = parse_text_column(np.char.decode(strings, "latin-1"), kind)
+        element = Element(np.dtype(values.dtype)) if values.dtype.kind in "iuf" else None
+        masks = mask_values(block, element) if element is not None else []
+        return Variable(name, tuple(dims), values, element, scale, add, masks, attrs)
+    element = pds3_element(data_type, item_bytes * 8, where=col.name, path=ctx.label_url,
+                           small_ints_unsigned=False)
+    if element.codec == "bytes":
+        shape.append(item_bytes)
+        strides.append(1)
+        dims.append(name + "_byte")
+    data = Strided(url, start + col.start, tuple(shape), tuple(strides), element.stored)
+    masks = mask_values(block, element) if element.codec != "text" else []
+    return Variable(name, tuple(dims), data, element, scale, add, masks, attrs)
+
+
+def _spreadsheet(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[Variable]:
+    rows = plain(block.get("ROWS"))
+    fields = [(n, b) for n, b in block.blocks("OBJECT") if n.upper() == "FIELD"]
+    data = ctx.source(url).read_span(offset, ctx.source(url).size())
+    records = split_records(data, int(rows) if isinstance(rows, int) else None,
+                            delimiter(block.get("FIELD_DELIMITER")), where=f"{ctx.label_url}: {name}")
+    variables, position = [], 0
+    for index, (_, field) in enumerate(fields):
+        number = plain(field.get("FIELD_NUMBER", index + 1))
+        position = int(number) - 1 if isinstance(number, int) else position
+        items = counted(ctx, field, "ITEMS", 1)
+        data_type = str(field.get("DATA_TYPE", "CHARACTER"))
+        kind = PDS3_TEXT_KINDS.get("_".join(data_type.upper().split()), "string")
+        if items > 1:
+            values = np.stack([parse_text_column(column(records, position + i), kind) for i in range(items)],
+                              axis=1)
+            dims: tuple[str, ...] = ("record", sanitize(str(field.get("NAME", "FIELD"))) + "_item")
+        else:
+            values = parse_text_column(column(records, position), kind)
+            dims = ("record",)
+        position += items
+        element = Element(np.dtype(values.dtype)) if values.dtype.kind in "iuf" else None
+        attrs = attrs_of(name, field, data_type)
+        scale, add = scaling(field)
+        variables.append(Variable(sanitize(str(field.get("NAME", f"FIELD_{index + 1}"))), dims, values,
+                                  element, scale, add, mask_values(field, element) if element else [], attrs))
+    return variables
+
+
