@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ProductError
 from ..labels.pds4 import PDS4Label
+from .bits import bit_field
 from .dtypes import (in_integer_domain, parse_text_column, pds4_element, pds4_text_kind, text_strings,
                      unit_attrs)
 from .io import ByteSource, open_source, resolve
@@ -295,6 +296,13 @@ def _table_binary(ctx: _Context, node: Any, url: str) -> list[Variable]:
             raw = ctx.source(url).read(stored, tuple(slice(None) for _ in shape))
             variables.append(_text_variable(ctx, owner, field.node, name, dims, text_strings(raw)))
             continue
+        packed = ctx.label.element("Packed_Data_Fields", field.node)
+        if packed is not None:
+            outer = len(field.reps) + 1          # record and group dimensions, then the field's bytes
+            stored = Strided(url, offset + field.start, tuple(shape[:outer]) + (length,),
+                             tuple(strides[:outer]) + (1,), np.dtype("u1"))
+            raw = ctx.source(url).read(stored, tuple(slice(None) for _ in range(outer + 1)))
+            variables.extend(_bit_fields(ctx, owner, packed, raw, dims[:outer]))
         masks, valid = _special(ctx, field.node, element)
         scale, add = _scaling(ctx, field.node)
         attrs = _common_attrs(ctx, field.node, owner, data_type)
@@ -303,6 +311,32 @@ def _table_binary(ctx: _Context, node: Any, url: str) -> list[Variable]:
                                   Strided(url, offset + field.start, tuple(shape), tuple(strides),
                                           element.stored), element, scale, add,
                                   masks if element.codec == "native" else [], attrs))
+    return variables
+
+
+def _bit_fields(ctx: _Context, owner: str, packed: Any, raw: np.ndarray, dims: list[str]) -> list[Variable]:
+    """The ``Field_Bit`` children of a ``Packed_Data_Fields``, extracted now from the containing field's
+    bytes ``raw`` (its bytes on the last axis). pds4_tools does not read bit fields: they follow the
+    Information Model (bits counted from 1 at the most significant bit of the field's first byte;
+    ``start_bit_location``/``stop_bit_location``, or ``start_bit``/``stop_bit`` before IM 1.11)."""
+    variables = []
+    for node in ctx.label.elements("Field_Bit", packed):
+        name = ctx.text("name", node) or f"bit_field_{ctx.integer('field_number', node, 0)}"
+        start = ctx.integer("start_bit_location", node, 0) or ctx.integer("start_bit", node)
+        stop = ctx.integer("stop_bit_location", node, 0) or ctx.integer("stop_bit", node)
+        data_type = ctx.text("data_type", node) or "UnsignedBitString"
+        if start < 1 or stop < start:
+            raise ctx.error(f"bit field {name}: bits {start}-{stop}", node)
+        try:
+            values = bit_field(raw, start - 1, stop - start + 1, signed=data_type.startswith("Signed"))
+        except ProductError as error:
+            raise ctx.error(f"bit field {name}: {error.message}", node) from None
+        element = Element(values.dtype)
+        masks, valid = _special(ctx, node, element)
+        attrs = _common_attrs(ctx, node, owner, data_type)
+        attrs.update(valid)
+        attrs.update({"start_bit": start, "stop_bit": stop})
+        variables.append(Variable(sanitize(name), tuple(dims), values, element, None, None, masks, attrs))
     return variables
 
 
