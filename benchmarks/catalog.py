@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive_fed import missions  # noqa: E402
 from archive_fed.catalog import Catalog  # noqa: E402
-from archive_fed.catalog.synthetic import synthetic_records  # noqa: E402
+from archive_fed.testing.synthetic import synthetic_records  # noqa: E402
 
 SPELLINGS = {"LRO": 2009, "Kaguya": 2007, "SELENE": 2007, "kaguya": 2007, "CE4": 2019, "Chang'E-4": 2019,
              "chandrayaan-1": 2008, "Clementine": 1994}

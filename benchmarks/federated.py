@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import archive_fed as af  # noqa: E402
-from tests.federated.services import build  # noqa: E402
-from tests.sources.conformance import fast_transport  # noqa: E402
+from archive_fed.testing.federated import build  # noqa: E402
+from archive_fed.testing.servers import fast_transport  # noqa: E402
 
 
 def main() -> None:

@@ -23,12 +23,12 @@ import archive_fed as af  # noqa: E402
 from archive_fed.labels.index_table import product_paths, read_index_table  # noqa: E402
 from archive_fed.labels.pds3 import parse_pds3  # noqa: E402
 from archive_fed.transport import Transport  # noqa: E402
-from tests.harvest.replica import make_pds3_volume  # noqa: E402
+from archive_fed.testing.replica import make_pds3_volume  # noqa: E402
 
 SERVER = """
 import sys, time
 sys.path.insert(0, {root!r})
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer
 with ArchiveServer({folder!r}) as server:
     print(server.url, flush=True)
     while True:

@@ -21,14 +21,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.harvest import lroc_volume  # noqa: E402
+from archive_fed.testing import lroc_volume  # noqa: E402
 
 SAMPLE = 200  # products harvested label by label (the baseline)
 
 _SERVE = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer
 server = ArchiveServer(sys.argv[1]).start()
 print(server.url, flush=True)
 time.sleep(10 ** 6)

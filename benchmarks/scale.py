@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import archive_fed as af  # noqa: E402
 from archive_fed.transport import Transport  # noqa: E402
 from harvest import serve  # noqa: E402  (benchmarks/harvest.py: the archive in its own process)
-from tests.harvest.replica import make_pds3_volume  # noqa: E402
+from archive_fed.testing.replica import make_pds3_volume  # noqa: E402
 
 
 def harvest_scale(products: int, worker_counts: list[int], work: Path) -> None:

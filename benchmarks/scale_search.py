@@ -45,7 +45,7 @@ def peak_rss() -> int:
 
 
 def phase_build(path: str, n: int) -> dict:
-    from archive_fed.catalog.synthetic import write_synthetic
+    from archive_fed.testing.synthetic import write_synthetic
 
     base = peak_rss()
     began = time.perf_counter()

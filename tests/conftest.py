@@ -1,14 +1,13 @@
 """Shared test fixtures: where the real-label corpus is, and skipping when it is absent."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from archive_fed.testing.corpus import CORPUS, CORPUS_MISSING
+
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("ARCHIVE_FED_CORPUS", ROOT.parent / "shared" / "corpus"))
-CORPUS_MISSING = "the real-label corpus ../shared/corpus is absent (set ARCHIVE_FED_CORPUS to its path)"
 
 PDS3_SUFFIXES = {".lbl", ".pvl"}
 PDS4_SUFFIXES = {".xml", ".2bl", ".2cl"}

@@ -16,7 +16,8 @@ import pytest
 
 from archive_fed.errors import FetchError
 from archive_fed.transport import Transport, is_within, redact_url, url_join
-from tests.servers import ArchiveServer, Fault, FaultPlan
+from archive_fed.testing.faults import Fault, FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,7 +16,7 @@ The writer does not deduplicate: each ``uid`` must occur once (a harvest that ma
 merges through :meth:`Catalog.upsert <archive_fed.catalog.Catalog.upsert>` instead).
 
 >>> import tempfile, os
->>> from archive_fed.catalog.synthetic import synthetic_columns
+>>> from archive_fed.testing.synthetic import synthetic_columns
 >>> path = os.path.join(tempfile.mkdtemp(), "big.zarr")
 >>> with CatalogWriter(path) as writer:
 ...     for start in range(0, 3000, 1000):

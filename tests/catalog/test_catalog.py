@@ -9,7 +9,7 @@ import pytest
 
 from archive_fed.catalog import Catalog, merge
 from archive_fed.catalog.encoding import vid_key
-from archive_fed.catalog.synthetic import synthetic_records
+from archive_fed.testing.synthetic import synthetic_records
 from archive_fed.errors import CatalogError
 from archive_fed.record import FIELDS, ProductRecord
 

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and
 HELPER = textwrap.dedent(r"""
     import os, signal, sys, time
     from archive_fed.catalog import Catalog, store
-    from archive_fed.catalog.synthetic import synthetic_records
+    from archive_fed.testing.synthetic import synthetic_records
 
     target = sys.argv[1]
     # no zarr use in this process before forking: zarr's event-loop thread would not survive a fork

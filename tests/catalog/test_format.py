@@ -8,7 +8,7 @@ import json
 import pytest
 
 from archive_fed.catalog import Catalog, format_catalog
-from archive_fed.catalog.synthetic import synthetic_records
+from archive_fed.testing.synthetic import synthetic_records
 from archive_fed.errors import CatalogError
 from archive_fed.record import FIELDS, ProductRecord
 

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archive_fed.catalog import Catalog, store, synthetic
+from archive_fed.catalog import Catalog, store
+from archive_fed.testing import synthetic
 from archive_fed.catalog.bulk import CatalogWriter, write_catalog
 from archive_fed.catalog.encoding import CATEGORICAL, Codes, columns_from_records, encode_list
-from archive_fed.catalog.synthetic import synthetic_columns, synthetic_records
+from archive_fed.testing.synthetic import synthetic_columns, synthetic_records
 from archive_fed.errors import CatalogError
 
 from .conftest import AGENCIES, ARCHIVES, INSTRUMENTS, LEVELS, MISSIONS, NATIVES, PRODUCT_IDS, TARGET_SETS
@@ -274,7 +275,7 @@ def test_synthetic_columns_are_valid_records(tmp_path):
     records = list(cat.records())
     assert len({r.uid for r in records}) == 2100
     assert {r.mission for r in records} <= {m[0] for m in __import__(
-        "archive_fed.catalog.synthetic", fromlist=["MISSIONS"]).MISSIONS}
+        "archive_fed.testing.synthetic", fromlist=["MISSIONS"]).MISSIONS}
     assert all(r.lid and r.product_id and r.label_url and r.data_urls for r in records)
     expected, got = Catalog.from_records(records).summary(), cat.summary()
     for name in ("mission", "instrument"):  # ties may be listed in another order

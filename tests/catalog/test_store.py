@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 from archive_fed.catalog import Catalog, store
-from archive_fed.catalog.synthetic import synthetic_records
+from archive_fed.testing.synthetic import synthetic_records
 from archive_fed.errors import CatalogError
 from archive_fed.record import ProductRecord
 

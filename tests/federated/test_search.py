@@ -12,9 +12,10 @@ import archive_fed as af
 from archive_fed import cli
 from archive_fed.federated import run
 from archive_fed.federated.query import Query
-from tests.federated.services import build
-from tests.servers import ArchiveServer, FaultPlan
-from tests.sources.conformance import fast_transport
+from archive_fed.testing.federated import build
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
+from archive_fed.testing.servers import fast_transport
 
 pytestmark = pytest.mark.usefixtures("corpus")
 

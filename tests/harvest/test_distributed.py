@@ -10,9 +10,10 @@ import time
 import pytest
 
 import archive_fed as af
-from tests.harvest.replica import make_pds3_volume, make_pds4_bundle
+from archive_fed.testing.replica import make_pds3_volume, make_pds4_bundle
 from tests.harvest.test_harvest import fast_transport
-from tests.servers import ArchiveServer, FaultPlan
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 

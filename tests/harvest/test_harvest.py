@@ -18,8 +18,9 @@ from archive_fed.cli import main
 from archive_fed.errors import CatalogError
 from archive_fed.harvest.lock import HarvestLock as _Lock
 from archive_fed.transport import Transport
-from tests.harvest.replica import change_name, make_pds3_volume, make_pds4_bundle, pds3_label, product_id
-from tests.servers import ArchiveServer, FaultPlan
+from archive_fed.testing.replica import change_name, make_pds3_volume, make_pds4_bundle, pds3_label, product_id
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = "SLN-L-TC-3-S-LEVEL2B0-V1.0"

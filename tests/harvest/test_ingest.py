@@ -22,8 +22,8 @@ from archive_fed.labels import parse_label
 from archive_fed.labels.index_pds4 import csv_index_layout, pds4_index_layout
 from archive_fed.labels.index_table import index_layout, iter_index_chunks
 from archive_fed.transport import Transport
-from tests.harvest import lroc_volume as lv
-from tests.servers import ArchiveServer
+from archive_fed.testing import lroc_volume as lv
+from archive_fed.testing.servers import ArchiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "archive_fed" / "sample" / "pds3_volume"

@@ -8,8 +8,9 @@ import pytest
 import archive_fed as af
 from archive_fed.catalog import Catalog
 from archive_fed.errors import ArchiveFedError
-from tests.servers import ArchiveServer
-from tests.sources.fixtures import EPNTAPService, PDSRegistry, registry_products, smart1_granules
+from archive_fed.testing.servers import ArchiveServer
+from archive_fed.testing.api_services import PDSRegistry, registry_products
+from archive_fed.testing.tap_services import EPNTAPService, smart1_granules
 
 from .test_harvest import fast_transport
 

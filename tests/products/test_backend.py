@@ -18,7 +18,7 @@ from archive_fed.products import PDSBackendEntrypoint, ProductWarning
 from archive_fed.products.io import MERGE_GAP, RemoteFile
 from archive_fed.products.layout import Strided
 from tests.products.conftest import backend_array, copy_label, corpus_file, rng, write_attached
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ import archive_fed as af
 from archive_fed.errors import CatalogError
 from archive_fed.harvest import state as harvest_state
 from archive_fed.transport import Transport
-from tests.harvest.replica import make_pds3_volume, product_id
+from archive_fed.testing.replica import make_pds3_volume, product_id
 from tests.reliability.limits import PYTHON, ROOT, child_env
-from tests.servers import ArchiveServer, FaultPlan
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 
 pytestmark = pytest.mark.timeout(300)
 

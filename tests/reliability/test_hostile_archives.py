@@ -26,8 +26,8 @@ from archive_fed.errors import FetchError
 from archive_fed.labels.remote import MAX_LABEL
 from archive_fed.sources.pds3_volume import PDS3VolumeSource
 from archive_fed.transport import Transport
-from tests.harvest.replica import make_pds3_volume, make_pds4_bundle, pds3_label, product_id
-from tests.servers import ArchiveServer
+from archive_fed.testing.replica import make_pds3_volume, make_pds4_bundle, pds3_label, product_id
+from archive_fed.testing.servers import ArchiveServer
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.reliability.limits import MEMORY_LIMIT, PYTHON, ROOT, TIME_LIMIT, WALL_FACTOR, child_env
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -17,7 +17,8 @@ import archive_fed as af
 from archive_fed.catalog import Catalog
 from archive_fed.cli import main
 from archive_fed.retrieval import LocalCopies, fetch
-from tests.servers import ArchiveServer, FaultPlan
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES, SAMPLES = 300, 200   # 120,000 bytes of >i2 per image: several ranged requests with a small CHUNK

@@ -19,18 +19,10 @@ import pytest
 import archive_fed as af
 from archive_fed import errors, sources
 from archive_fed.cli import main
-from archive_fed.transport import Transport
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer, fast_transport
 
 TYPED_ERRORS = {name for name, value in vars(errors).items()
                 if isinstance(value, type) and issubclass(value, errors.ArchiveFedError)}
-
-
-def fast_transport(**kw: Any) -> Transport:
-    options: dict[str, Any] = {"timeout": (2, 2.0), "retries": 5, "backoff": 0.02, "backoff_max": 0.5,
-                               "max_per_host": 8}
-    options.update(kw)
-    return Transport(**options)
 
 
 @dataclass

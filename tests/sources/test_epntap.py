@@ -12,9 +12,10 @@ import pytest
 import archive_fed as af
 from archive_fed import sources
 from archive_fed.sources.epntap import granule_record, julian_to_utc, read_votable
-from tests.servers import ArchiveServer
-from tests.sources.conformance import Served, SourceConformanceTests, fast_transport
-from tests.sources.fixtures import EPN_COLUMNS, EPNTAPService, julian_day, smart1_granules, votable
+from archive_fed.testing.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests
+from archive_fed.testing.servers import fast_transport
+from archive_fed.testing.tap_services import EPN_COLUMNS, EPNTAPService, julian_day, smart1_granules, votable
 
 
 class TestEPNTAP(SourceConformanceTests):

@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 
 import archive_fed as af
-from tests.harvest.replica import change_name, make_pds3_volume, make_pds4_bundle, product_id
-from tests.servers import ArchiveServer
-from tests.sources.conformance import fast_transport
-from tests.sources.fixtures import EPNTAPService, PDSRegistry, registry_products, smart1_granules
+from archive_fed.testing.replica import change_name, make_pds3_volume, make_pds4_bundle, product_id
+from archive_fed.testing.servers import ArchiveServer
+from archive_fed.testing.servers import fast_transport
+from archive_fed.testing.api_services import PDSRegistry, registry_products
+from archive_fed.testing.tap_services import EPNTAPService, smart1_granules
 
 pytestmark = pytest.mark.usefixtures("corpus")
 UTC = dt.timezone.utc

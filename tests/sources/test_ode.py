@@ -10,9 +10,10 @@ import pytest
 import archive_fed as af
 from archive_fed import sources
 from archive_fed.sources.ode import ode_record
-from tests.servers import ArchiveServer
-from tests.sources.conformance import Served, SourceConformanceTests, fast_transport
-from tests.sources.fixtures import ODEService, ode_products
+from archive_fed.testing.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests
+from archive_fed.testing.servers import fast_transport
+from archive_fed.testing.api_services import ODEService, ode_products
 
 pytestmark = pytest.mark.usefixtures("corpus")
 

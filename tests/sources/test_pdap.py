@@ -10,9 +10,10 @@ import pytest
 import archive_fed as af
 from archive_fed import sources
 from archive_fed.sources.pdap import pdap_record
-from tests.servers import ArchiveServer
-from tests.sources.conformance import Served, SourceConformanceTests, fast_transport
-from tests.sources.fixtures import PDAPService, kaguya_pdap_products
+from archive_fed.testing.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests
+from archive_fed.testing.servers import fast_transport
+from archive_fed.testing.tap_services import PDAPService, kaguya_pdap_products
 
 pytestmark = pytest.mark.usefixtures("corpus")
 TC = "SLN-L-TC-3-S-LEVEL2B0-V1.0"

@@ -12,9 +12,11 @@ import pytest
 import archive_fed as af
 from archive_fed import sources
 from archive_fed.sources.pds_api import PDSAPISource, product_record, query_text
-from tests.servers import ArchiveServer
-from tests.sources.conformance import Served, SourceConformanceTests, catalog_uids, fast_transport
-from tests.sources.fixtures import CORPUS, LRO_LABELS, PDSRegistry, registry_products
+from archive_fed.testing.servers import ArchiveServer
+from tests.sources.conformance import Served, SourceConformanceTests, catalog_uids
+from archive_fed.testing.servers import fast_transport
+from archive_fed.testing.api_services import LRO_LABELS, PDSRegistry, registry_products
+from archive_fed.testing.corpus import CORPUS
 
 pytestmark = pytest.mark.usefixtures("corpus")
 

@@ -11,8 +11,9 @@ import pytest
 from archive_fed import sources
 from archive_fed.sources.base import ProductRef
 from archive_fed.sources.presets import CNSACLPDSSource, JAXADARTSSource
-from tests.harvest.replica import change_label, change_name, make_pds3_volume, make_pds4_bundle, product_id
-from tests.servers import ArchiveServer, FaultPlan
+from archive_fed.testing.replica import change_label, change_name, make_pds3_volume, make_pds4_bundle, product_id
+from archive_fed.testing.faults import FaultPlan
+from archive_fed.testing.servers import ArchiveServer
 from tests.sources.conformance import Served, SourceConformanceTests
 
 DATASET = "SLN-L-TC-3-S-LEVEL2B0-V1.0"
