@@ -82,6 +82,18 @@ def pds3_element(sample_type: str, bits: int, *, where: str | None = None, path:
     return Element(dtype)
 
 
+def pds3_integer_sign(data_type: str, *, where: str | None = None, path: str | None = None) -> bool:
+    """Whether an integer PDS3 ``SAMPLE_TYPE``/``BIT_DATA_TYPE`` of packed samples or bit columns is
+    signed (``MSB_INTEGER``, ``INTEGER``); unsigned for ``UNSIGNED_INTEGER``, ``BOOLEAN``, bit strings.
+    Other types (floats, LSB integers, whose bit order in a packed stream no standard fixes) are refused."""
+    name = _normal_type(data_type)
+    order, kind = _PDS3_ORDER.get(name, ("", ""))
+    if kind not in ("i", "u") or (order == "<" and "BIT_STRING" not in name):
+        raise ProductError(f"packed or bit samples of type {data_type!r} are not supported", path=path,
+                           element=where)
+    return kind == "i"
+
+
 # ---- PDS4 ---------------------------------------------------------------------------------------------
 _PDS4_BINARY = re.compile(r"^(Signed|Unsigned)(MSB|LSB)([248])$|^(Signed|Unsigned)Byte$|"
                           r"^IEEE754(MSB|LSB)(Single|Double)$|^Complex(MSB|LSB)(8|16)$")

@@ -5,10 +5,13 @@ Supported objects, found wherever their ``^POINTER`` is (root, or a FILE object 
 * images — any object with ``LINES``/``LINE_SAMPLES`` (``IMAGE``, ``RDN_IMAGE``, Kaguya's
   ``GEOMETRIC_DATA_ALTITUDE``...): ``BANDS`` in ``BAND_SEQUENTIAL``/``LINE_INTERLEAVED``/
   ``SAMPLE_INTERLEAVED`` order, ``LINE_PREFIX_BYTES``/``LINE_SUFFIX_BYTES`` skipped, every
-  ``SAMPLE_TYPE`` of 8-64 bits (VAX floats included), ``SCALING_FACTOR``/``OFFSET``, invalid/missing/
-  null/saturation constants;
+  ``SAMPLE_TYPE`` of 8-64 bits (VAX floats included) and packed integer samples of any other width
+  (12-bit, 10-bit...), ``SCALING_FACTOR``/``OFFSET``, invalid/missing/null/saturation constants;
+* ``QUBE``/``SPECTRAL_QUBE`` cores (any axis order, suffix planes skipped, ``CORE_BASE``/
+  ``CORE_MULTIPLIER``, ``BAND_BIN`` centres as the ``wavelength`` coordinate);
 * tables — ``TABLE``, ``SERIES``, ``SPECTRUM``, ``*_TABLE`` (binary: lazy columns; ASCII: parsed on
-  open), with ``COLUMN`` ``ITEMS``, ``CONTAINER`` repetitions and ``^STRUCTURE`` format files; and
+  open), with ``COLUMN`` ``ITEMS``, ``BIT_COLUMN``, ``CONTAINER`` repetitions and ``^STRUCTURE`` format
+  files; and
   ``SPREADSHEET`` (delimited fields).
 
 The module finds objects and their pointers and asks the mission quirks (:mod:`.quirks`); the decoders
@@ -30,7 +33,7 @@ import numpy as np
 from ..labels.base import Block, UnitValue
 from .io import ByteSource, is_remote, resolve
 from .layout import ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable
-from .pds3_images import image
+from .pds3_images import image, is_qube, qube
 from .pds3_tables import table
 from .pds3_values import Context
 from .quirks import side_object
@@ -49,7 +52,7 @@ def _objects(block: Block, parents: tuple[Block, ...] = ()) -> Iterator[tuple[st
 
 
 def _is_image(block: Block) -> bool:
-    return "LINES" in block and "LINE_SAMPLES" in block
+    return ("LINES" in block and "LINE_SAMPLES" in block) or is_qube(block)
 
 
 def _is_table(name: str, block: Block) -> bool:
@@ -131,7 +134,7 @@ def _data_object(ctx: Context, name: str, block: Block, chain: tuple, pointer: A
                  is_image: bool) -> list[Variable]:
     url, offset = _locate(ctx, name, pointer, chain + (block,), block)
     if is_image:
-        return [image(ctx, name, block, url, offset)]
+        return [qube(ctx, name, block, url, offset) if is_qube(block) else image(ctx, name, block, url, offset)]
     return table(ctx, name, block, url, offset)
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..errors import ProductError
 from ..labels.base import Block
-from .dtypes import PDS3_TEXT_KINDS, parse_text_column, pds3_element
+from .bits import bit_field
+from .dtypes import PDS3_TEXT_KINDS, parse_text_column, pds3_element, pds3_integer_sign
 from .io import is_remote, local_path, resolve
 from .layout import Element, Strided, Variable, sanitize
 from .pds3_values import Context, attrs_of, counted, mask_values, plain, scaling
@@ -91,6 +92,51 @@ def table(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[
     variables = []
     for col in columns:
         variables.append(_column(ctx, name, col, url, offset + prefix, rows, stride, buffer))
+        if binary and any(k.upper() == "BIT_COLUMN" for k, _ in col.block.blocks("OBJECT")):
+            variables.extend(_bit_columns(ctx, name, col, url, offset + prefix, rows, stride))
+    return variables
+
+
+def _bit_columns(ctx: Context, table: str, col: _Column, url: str, start: int, rows: int,
+                 stride: int) -> list[Variable]:
+    """The ``BIT_COLUMN`` objects of a binary column, extracted now from the column's bytes.
+
+    ``START_BIT`` counts from 1 at the most significant bit of the column's first byte (of its last
+    byte for ``LSB_BIT_STRING``/``LSB_*`` columns, whose bytes are reversed first, as pdr reads them);
+    ``ITEMS`` repetitions are ``ITEM_OFFSET`` bits apart; ``MSB_INTEGER``/``INTEGER`` bit columns are
+    two's complement."""
+    if col.reps:
+        raise ctx.error(f"BIT_COLUMN inside a CONTAINER ({col.name}) is not supported", col.block)
+    size = counted(ctx, col.block, "BYTES")
+    raw = ctx.source(url).read(Strided(url, start + col.start, (rows, size), (stride, 1), np.dtype("u1")),
+                               (slice(None), slice(None)))
+    if str(col.block.get("DATA_TYPE", "")).upper().startswith(("LSB", "VAX", "PC_")):
+        raw = raw[:, ::-1]
+    variables = []
+    for kind, bit in col.block.blocks("OBJECT"):
+        if kind.upper() != "BIT_COLUMN":
+            continue
+        name = str(bit.get("NAME", f"{col.name}_BITS"))
+        data_type = str(bit.get("BIT_DATA_TYPE", "MSB_UNSIGNED_INTEGER"))
+        signed = pds3_integer_sign(data_type, where=name, path=ctx.label_url)
+        first, bits = counted(ctx, bit, "START_BIT"), counted(ctx, bit, "BITS")
+        items = counted(ctx, bit, "ITEMS", 1)
+        item_bits = counted(ctx, bit, "ITEM_BITS", bits // items if items else bits)
+        item_offset = counted(ctx, bit, "ITEM_OFFSET", item_bits)
+        if first < 1:
+            raise ctx.error(f"BIT_COLUMN {name}: START_BIT = {first}", bit)
+        try:
+            parts = [bit_field(raw, first - 1 + k * item_offset, item_bits, signed) for k in range(items)]
+        except ProductError as error:
+            raise ctx.error(f"BIT_COLUMN {name}: {error.message}", bit) from None
+        values = parts[0] if items == 1 else np.stack(parts, axis=1)
+        dims = ("record",) if items == 1 else ("record", sanitize(name) + "_item")
+        element = Element(values.dtype)
+        attrs = attrs_of(table, bit, data_type)
+        attrs.update({"pds_column": col.name, "start_bit": first, "bits": bits})
+        scale, add = scaling(bit)
+        variables.append(Variable(sanitize(name), dims, values, element, scale, add, mask_values(bit, element),
+                                  attrs))
     return variables
 
 

@@ -316,9 +316,9 @@ def test_radix_null_of_a_float_image_is_a_bit_pattern(tmp_path):
 def test_unsupported_sample_bits_is_a_product_error(tmp_path):
     (tmp_path / "p.img").write_bytes(bytes(12))
     (tmp_path / "p.lbl").write_text('^IMAGE = "p.img"\nOBJECT = IMAGE\n LINES = 2\n LINE_SAMPLES = 4\n'
-                                    " SAMPLE_TYPE = MSB_UNSIGNED_INTEGER\n SAMPLE_BITS = 12\n"
+                                    " SAMPLE_TYPE = PC_REAL\n SAMPLE_BITS = 12\n"
                                     "END_OBJECT = IMAGE\nEND\n")
-    with pytest.raises(ProductError, match="12-bit"):
+    with pytest.raises(ProductError, match="packed or bit samples of type 'PC_REAL'"):
         af.open_product(tmp_path / "p.lbl")
 
 
