@@ -116,3 +116,44 @@ def test_adapters_never_import_each_other():
     adapters = {f"archive_fed.sources.{n}" for n in ("pds_api", "ode", "epntap", "pdap", "pds3_volume",
                                                      "pds4_bundle")}
     assert {a: sorted(graph[a] & adapters) for a in adapters if graph[a] & adapters} == {}
+
+
+def test_catalog_never_imports_federated_harvest_or_sources():
+    graph, _ = _graph()
+    upward = ("archive_fed.federated", "archive_fed.harvest", "archive_fed.sources", "archive_fed.cli")
+    assert {m: sorted(t for t in deps if t.startswith(upward)) for m, deps in graph.items()
+            if m.startswith("archive_fed.catalog") and any(t.startswith(upward) for t in deps)} == {}
+
+
+# the old home of testing.synthetic, a re-export kept while concurrent branches still import it (issue 12)
+TESTING_SHIMS = {"archive_fed.catalog.synthetic"}
+
+
+def test_the_runtime_never_imports_the_test_data():
+    graph, _ = _graph()
+    assert {m: sorted(t for t in deps if t.startswith("archive_fed.testing")) for m, deps in graph.items()
+            if not m.startswith("archive_fed.testing") and m not in TESTING_SHIMS
+            and any(t.startswith("archive_fed.testing") for t in deps)} == {}
+
+
+def test_no_module_reaches_into_a_private_attribute_of_another():
+    """``module._name`` on an imported archive_fed module is a private import by another route."""
+    found = []
+    for path in _modules().values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("archive_fed")}
+            elif isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("archive_fed")):
+                modules |= {a.asname or a.name for a in node.names}
+        found += [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value.id}.{node.attr}"
+                  for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id in modules and node.attr.startswith("_") and not node.attr.startswith("__")]
+    assert found == []
+
+
+def test_the_architecture_page_names_every_package():
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    assert [p for p in packages if f"`{p}/`" not in page] == []
