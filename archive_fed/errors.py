@@ -7,6 +7,8 @@ Errors about a file carry its ``path`` and, where known, the ``line`` (PDS3) or 
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class ArchiveFedError(Exception):
     """Base class of every error raised by archive_fed."""
@@ -27,11 +29,11 @@ class ArchiveFedError(Exception):
             where = f"{where}:{self.element}"
         return f"{where}: {self.message}" if where else self.message
 
-    def __reduce__(self):  # keep every attribute when pickled across processes (dask, multiprocessing)
+    def __reduce__(self) -> tuple[Any, ...]:  # keep every attribute when pickled across processes (dask, multiprocessing)
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls, message, state):
+def _rebuild(cls: type[ArchiveFedError], message: str, state: dict[str, Any]) -> ArchiveFedError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -50,7 +52,7 @@ class FetchError(ArchiveFedError):
     """Bytes could not be fetched from an archive (HTTP error, timeout, refused URL)."""
 
     def __init__(self, message: str, *, path: str | None = None, status: int | None = None,
-                 **kw) -> None:
+                 **kw: Any) -> None:
         super().__init__(message, path=path, **kw)
         self.status = status
 

@@ -24,7 +24,7 @@ from .urls import redact_url
 __all__ = ["TransportFileSystem", "TransportFile"]
 
 
-class TransportFileSystem(AbstractFileSystem):
+class TransportFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec ships no type hints
     """A read-only fsspec filesystem for ``http(s)://`` URLs, reading through a :class:`Transport`.
 
     Parameters
@@ -47,7 +47,7 @@ class TransportFileSystem(AbstractFileSystem):
         super().__init__(**kwargs)
         self.transport = transport if transport is not None else Transport()
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (TransportFileSystem, (self.transport,))
 
     @classmethod
@@ -128,8 +128,9 @@ class TransportFileSystem(AbstractFileSystem):
                              cache_options=cache_options, **kwargs)
 
 
-class TransportFile(AbstractBufferedFile):
+class TransportFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec ships no type hints
     """A random-access read-only file over ranged GETs (fsspec's read-ahead cache in front)."""
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return self.fs.cat_file(self.path, start, end)
+        data: bytes = self.fs.cat_file(self.path, start, end)
+        return data

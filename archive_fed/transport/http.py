@@ -76,7 +76,7 @@ class Response:
 
     url: str  #: the final URL, after redirects, without ``user:password@``
     status: int
-    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    headers: CaseInsensitiveDict[str] = field(default_factory=CaseInsensitiveDict)
     content: bytes = b""
     attempts: int = 1
     not_modified: bool = False
@@ -227,7 +227,8 @@ class Transport:
             total=retries, connect=None, read=None, status=None, other=None,
             allowed_methods=frozenset({"GET", "HEAD"}), status_forcelist=RETRY_STATUSES,
             backoff_factor=backoff, backoff_max=backoff_max, backoff_jitter=backoff / 2,
-            retry_after_max=backoff_max, raise_on_status=False, respect_retry_after_header=True)
+            retry_after_max=backoff_max,  # type: ignore[arg-type]  # urllib3 says int; a float cap compares the same
+            raise_on_status=False, respect_retry_after_header=True)
         self._adapter = HTTPAdapter(pool_connections=32, pool_maxsize=max(10, max_per_host), max_retries=0)
         self._local = threading.local()
         self._count_lock = threading.Lock()
@@ -240,7 +241,7 @@ class Transport:
                 f"rate_per_host={self.rate_per_host!r}, max_bytes={self.max_bytes}, "
                 f"credentials={self._credentials!r})")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its settings: sessions, pools and locks are rebuilt where it is unpickled."""
         return (_rebuild_transport, (self._settings, dict(self._credentials.added)))
 
@@ -357,7 +358,7 @@ class Transport:
     def _read_fsspec(self, url: str, limit: int) -> bytes:
         try:
             with fsspec.open(url, "rb") as f:
-                data = f.read(limit + 1)
+                data: bytes = f.read(limit + 1)
         except FileNotFoundError:
             raise _fail("no such file", url) from None
         except Exception as exc:  # fsspec backends raise anything; never leak them raw
