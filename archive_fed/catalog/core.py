@@ -200,14 +200,23 @@ class Catalog:
 
     @classmethod
     def read_parquet(cls, path: str, storage_options: dict | None = None) -> "Catalog":
-        table = parquet.read_parquet(str(path), storage_options)
-        columns, codes, attrs = parquet.from_table(table, str(path))
-        return cls._from_columns(columns, codes, {**_new_attrs(), **attrs})
+        return cls.from_arrow(parquet.read_parquet(str(path), storage_options), str(path))
 
     def to_parquet(self, path: str, storage_options: dict | None = None) -> None:
         """Write the catalog to one Parquet file (exact round trip with :meth:`read_parquet`)."""
-        table = parquet.to_table(self._column, self._codes_of, dict(self._ds.attrs))
-        parquet.write_parquet(table, str(path), storage_options)
+        parquet.write_parquet(self.to_arrow(), str(path), storage_options)
+
+    @classmethod
+    def from_arrow(cls, table: Any, where: str = "arrow table") -> "Catalog":
+        """A catalog from a :class:`pyarrow.Table` shaped like :meth:`to_arrow`'s (``where`` names it in
+        errors); when a uid repeats, the newest version wins (see :meth:`upsert`)."""
+        columns, codes, attrs = parquet.from_table(table, where)
+        return cls._from_columns(columns, codes, {**_new_attrs(), **attrs})
+
+    def to_arrow(self) -> Any:
+        """The catalog as a :class:`pyarrow.Table`, the schema of :meth:`to_parquet` (see
+        :mod:`archive_fed.catalog.parquet`); an exact round trip with :meth:`from_arrow`."""
+        return parquet.to_table(self._column, self._codes_of, dict(self._ds.attrs))
 
     # --- columns -----------------------------------------------------------------------------------
     def _store_rows(self, rows: slice | np.ndarray = slice(None)) -> slice | np.ndarray:

@@ -60,7 +60,8 @@ def to_table(columns: Callable[[str], np.ndarray], codes: Callable[[str], Codes]
 
 def from_table(table: pa.Table, where: str) -> tuple[dict[str, np.ndarray], dict[str, Codes], dict]:
     """Columns (as in :mod:`~archive_fed.catalog.encoding`), categorical codes and attributes."""
-    missing = [name for name in FIELDS if name not in table.column_names]
+    present = set(table.column_names)
+    missing = [name for name in FIELDS if name not in present]
     if missing:
         raise CatalogError(f"not an archive_fed catalog: no columns {missing}", path=where)
     table = table.unify_dictionaries()

@@ -97,8 +97,27 @@ class Query:
         return dict(self.raw)
 
     def key(self) -> str:
-        """Canonical JSON of the filters (cache keys)."""
-        return json.dumps(dict(self.raw), sort_keys=True, default=str)
+        """Canonical JSON of the filters (cache keys): queries the local search cannot tell apart share
+        one key — mission, instrument, target and level by alias key, in any order and case
+        (``"LRO"`` = ``"Lunar Reconnaissance Orbiter"``, ``"MOON"`` = ``"Lunar"``); times in UTC; boxes
+        in 0–360 (``(-10, …)`` = ``(350, …)``, any box spanning 360° = ``(0, …, 360, …)``).
+
+        >>> a = Query.from_filters(mission=["SELENE", "LRO"], target="MOON", bbox=(-10, -5, 10, 5))
+        >>> b = Query.from_filters(mission=["lro", "Kaguya"], target="Lunar", bbox=(350, -5, 10, 5))
+        >>> a.key() == b.key()
+        True
+        """
+        def keys(names: tuple[str, ...], each: Any) -> list[Any]:
+            return sorted({each(n) for n in names if n.strip()})
+
+        normal = {"mission": keys(self.mission, missions.alias_key),
+                  "instrument": keys(self.instrument, lambda i: tuple(sorted(missions.instrument_keys(i)))),
+                  "target": keys(self.target, missions.alias_key),
+                  "level": keys(self.level, missions.alias_key),
+                  "start": format_time(self.start) if self.start else None,
+                  "stop": format_time(self.stop) if self.stop else None,
+                  "bbox": list(self.bbox) if self.bbox is not None else None}
+        return json.dumps({k: v for k, v in normal.items() if v}, sort_keys=True)
 
     @property
     def crosses_meridian(self) -> bool:

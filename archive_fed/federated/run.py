@@ -2,9 +2,10 @@
 
 Each source runs in its own daemon thread. The call waits for all of them or until ``timeout`` seconds
 have passed since it began; a source still running then is reported ``timeout`` and abandoned (its
-thread ends on its own, through the transport's timeouts) — the call never blocks on it. Hits are
-deduplicated by uid: the richest record (most non-null fields) is kept, and :meth:`FederatedCatalog.sources_of`
-names every source that returned the product.
+thread ends on its own, through the transport's timeouts) — the call never blocks on it. Each source's
+answer stays columnar (one catalog per filtered page, cache entry or catalog search) and
+:func:`.merge.merge` deduplicates them by uid: the richest record is kept, and
+:meth:`FederatedCatalog.sources_of` names every source that returned the product.
 """
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from ..catalog import Catalog
 from ..errors import ArchiveFedError
 from ..record import ProductRecord
 from ..sources import Source, available, create, get
 from . import cache
+from .merge import FederatedCatalog, concat, merge
 from .query import Query
 
 __all__ = ["search", "SourceStatus", "FederatedCatalog", "default_sources", "resolve_sources"]
@@ -46,25 +50,6 @@ class SourceStatus:
         return f"{self.source} {self.url}: {self.state}: {self.message}"
 
 
-class FederatedCatalog(Catalog):
-    """A :class:`~archive_fed.Catalog` of federated hits with ``status`` (one :class:`SourceStatus` per
-    source) and the sources of each hit (:meth:`sources_of`)."""
-
-    status: list[SourceStatus]
-    sources: dict[str, list[str]]
-
-    def sources_of(self, uid: str) -> list[str]:
-        """Names of every source that returned product ``uid`` (the record kept is the richest)."""
-        return list(getattr(self, "sources", {}).get(uid, []))
-
-    def status_table(self) -> Any:
-        """``status`` as a pandas DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame([s.to_dict() for s in getattr(self, "status", [])],
-                            columns=["source", "url", "state", "hits", "seconds", "message"])
-
-
 @dataclass
 class _CatalogTarget:
     path: str
@@ -80,7 +65,7 @@ class _CatalogTarget:
 class _Run:
     target: Source | _CatalogTarget
     status: SourceStatus
-    records: list[ProductRecord] = field(default_factory=list)
+    parts: list[pa.Table] = field(default_factory=list)    # the source's hits so far (Arrow, per batch)
     done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,11 +104,9 @@ def resolve_sources(sources: Iterable[Source | str] | None) -> list[Source | _Ca
     return out
 
 
-def _accept(batch: list[ProductRecord], filters: dict[str, Any]) -> list[ProductRecord]:
-    if not batch:
-        return []
-    keep = {r.uid for r in Catalog.from_records(batch).search(**filters).records()}
-    return [r for r in batch if r.uid in keep]
+def _accept(batch: list[ProductRecord], filters: dict[str, Any]) -> pa.Table:
+    """The records of ``batch`` that the local search keeps (the exact filter after a loose pushdown)."""
+    return Catalog.from_records(batch).search(**filters).to_arrow()
 
 
 class _Shared:
@@ -134,10 +117,12 @@ class _Shared:
         self.count = 0
         self.lock = threading.Lock()
 
-    def add(self, n: int) -> bool:
-        """Count ``n`` hits; True when the limit is reached."""
+    def add(self, run: _Run, part: pa.Table) -> bool:
+        """Add ``part`` to the hits of ``run``; True when the limit is reached."""
+        with run.lock:
+            run.parts.append(part)
         with self.lock:
-            self.count += n
+            self.count += part.num_rows
             return self.limit is not None and self.count >= self.limit
 
     @property
@@ -151,25 +136,13 @@ def _work(run: _Run, query: Query, shared: _Shared, refresh: bool, abandoned: th
     try:
         if isinstance(target, _CatalogTarget):
             hits = Catalog.open(target.path).search(**filters)
-            records = []
-            for record in hits.records():
-                records.append(record)
-                if shared.limit is not None and len(records) >= shared.limit:
-                    break
-            with run.lock:
-                run.records = records
-            shared.add(len(records))
+            shared.add(run, (hits if shared.limit is None else hits[:shared.limit]).to_arrow())
             status.state = "ok"
             return
         key = cache.cache_key(target.name, target.url, _plain(target.options), query.key())
         cached = None if refresh else cache.read(key)
         if cached is not None:
-            records = [ProductRecord.from_dict(r) for r in cached]
-            if shared.limit is not None:
-                records = records[:shared.limit]
-            with run.lock:
-                run.records = records
-            shared.add(len(records))
+            shared.add(run, cached if shared.limit is None else cached.slice(0, shared.limit))
             status.state, status.message = "ok", "cached"
             return
         batch: list[ProductRecord] = []
@@ -181,17 +154,12 @@ def _work(run: _Run, query: Query, shared: _Shared, refresh: bool, abandoned: th
             # with a limit, filter as soon as the batch could reach it, so paging stops at that page
             size = BATCH if shared.limit is None else max(1, min(BATCH, shared.limit - shared.count))
             if len(batch) >= size:
-                kept = _accept(batch, filters)
-                batch = []
-                with run.lock:
-                    run.records.extend(kept)
-                if shared.add(len(kept)):
+                part, batch = _accept(batch, filters), []
+                if shared.add(run, part):
                     stopped = True
                     break
-        kept = _accept(batch, filters)
-        with run.lock:
-            run.records.extend(kept)
-        shared.add(len(kept))
+        if batch:
+            shared.add(run, _accept(batch, filters))
         problems = [p.message for p in target.problems]
         if stopped:
             status.state, status.message = "partial", f"stopped at limit {shared.limit}"
@@ -200,7 +168,9 @@ def _work(run: _Run, query: Query, shared: _Shared, refresh: bool, abandoned: th
             status.message = f"{len(problems)} unreadable product(s): {problems[0]}"
         else:
             status.state = "ok"
-            cache.write(key, [r.to_dict() for r in run.records])
+            with run.lock:
+                answer = concat(run.parts)
+            cache.write(key, answer)
     except Exception as exc:  # noqa: BLE001 — any failure of one source is that source's error state
         status.state, status.message = "error", f"{type(exc).__name__}: {exc}"
     finally:
@@ -210,31 +180,6 @@ def _work(run: _Run, query: Query, shared: _Shared, refresh: bool, abandoned: th
 
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in ("transport",)}
-
-
-def _richness(record: ProductRecord) -> int:
-    return sum(1 for v in record.to_dict().values() if v not in (None, "", [], {}))
-
-
-def merge(runs: Sequence[_Run], limit: int | None) -> tuple[list[ProductRecord], dict[str, list[str]]]:
-    """Records deduplicated by uid (richest kept, first seen on ties) and the sources of each uid."""
-    best: dict[str, ProductRecord] = {}
-    sources: dict[str, list[str]] = {}
-    for run in runs:
-        with run.lock:
-            records = list(run.records)
-        for record in records:
-            uid = record.uid or ""
-            names = sources.setdefault(uid, [])
-            if run.status.source not in names:
-                names.append(run.status.source)
-            if uid not in best or _richness(record) > _richness(best[uid]):
-                best[uid] = record
-    kept = list(best.values())
-    if limit is not None:
-        kept = kept[:limit]
-        sources = {r.uid or "": sources[r.uid or ""] for r in kept}
-    return kept, sources
 
 
 def search(mission: Any = None, instrument: Any = None, target: Any = None, level: Any = None,
@@ -294,11 +239,12 @@ def search(mission: Any = None, instrument: Any = None, target: Any = None, leve
             run.status.state = "timeout"
             run.status.seconds = round(time.monotonic() - began, 3)
             run.status.message = f"no complete answer within {timeout:g} s"
-    records, where = merge(runs, limit)
+    answers = []
     for run in runs:
         with run.lock:
-            run.status.hits = len(run.records)
-    hits = FederatedCatalog.from_records(records)
+            parts = list(run.parts)
+        run.status.hits = sum(p.num_rows for p in parts)
+        answers.append((run.status.source, parts))
+    hits = merge(answers, limit)
     hits.status = [run.status for run in runs]
-    hits.sources = where
     return hits

@@ -1,11 +1,15 @@
 """Archive adapters, found by name through the entry-point group ``archive_fed.sources`` (SPEC §4).
 
+The entry points are scanned once, on first use (a scan reads every installed distribution's metadata:
+tens of milliseconds); after installing a plugin in a running interpreter, call :func:`rescan`.
+
 >>> from archive_fed import sources
 >>> "pds3-volume" in sources.available()
 True
 """
 from __future__ import annotations
 
+import threading
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -13,7 +17,7 @@ from typing import Any
 from ..errors import SourceError
 from .base import Problem, ProductRef, Source
 
-__all__ = ["Source", "ProductRef", "Problem", "get", "available", "create"]
+__all__ = ["Source", "ProductRef", "Problem", "get", "available", "create", "rescan"]
 
 #: The sources shipped with archive_fed (also declared as entry points in pyproject.toml, so the
 #: registry works from a source checkout that was never installed).
@@ -35,11 +39,26 @@ BUILTIN = {
 ENTRY_POINT_GROUP = "archive_fed.sources"
 
 
-def _targets() -> dict[str, str]:
+_registry: dict[str, str] | None = None
+_scan_lock = threading.Lock()
+
+
+def rescan() -> list[str]:
+    """Scan the ``archive_fed.sources`` entry points again (after installing a plugin while running);
+    returns :func:`available`."""
+    global _registry
     found = dict(BUILTIN)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         found[entry.name] = entry.value
-    return found
+    with _scan_lock:
+        _registry = found
+    return sorted(found)
+
+
+def _targets() -> dict[str, str]:
+    if _registry is None:
+        rescan()
+    return _registry  # type: ignore[return-value]
 
 
 def available() -> list[str]:

@@ -15,6 +15,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -59,7 +60,9 @@ MAX_REDIRECTS = 10
 CHUNK_SIZE = 64 * 1024
 
 
+@functools.lru_cache(maxsize=1)
 def _package_version() -> str:
+    """archive_fed's version, for the User-Agent (looked up once: a metadata read costs milliseconds)."""
     try:
         from importlib.metadata import version
         return version("archive_fed")

@@ -10,7 +10,7 @@ import pytest
 
 import archive_fed as af
 from archive_fed import cli
-from archive_fed.federated import run
+from archive_fed.federated import merge, run
 from archive_fed.federated.query import Query
 from archive_fed.testing.federated import build
 from archive_fed.testing.faults import FaultPlan
@@ -117,13 +117,42 @@ def test_duplicates_across_sources_collapse(federation, tmp_path):
     assert [s.hits for s in hits.status] == [30, 30]
 
 
-def test_richest_record_is_kept():
+def test_duplicates_between_two_live_services_collapse(federation):
+    fed, _ = federation
+    url = fed.server.url + "/api/search/1/"
+    registry = af.sources.create("pds-api", url, transport=fast_transport(), target="Moon", limit=7)
+    nasa = af.sources.create("nasa-pds", url, transport=fast_transport(), limit=11)   # the same registry
+    hits = af.search(mission="KPLO", sources=[registry, nasa], refresh=True)
+    assert [(s.state, s.hits) for s in hits.status] == [("ok", 6), ("ok", 6)]
+    assert len(hits) == 6 and len(set(uids(hits))) == 6
+    assert all(hits.sources_of(uid) == ["pds-api", "nasa-pds"] for uid in uids(hits))
+    assert hits.sources_table()[["pds-api", "nasa-pds"]].all().all()
+
+
+def test_richest_record_is_kept_and_every_source_listed():
     rich = af.ProductRecord(uid="x::1", title="rich", mission="lro", instrument="LROC", archive="a")
     poor = af.ProductRecord(uid="x::1", archive="b")
-    runs = [run._Run(run._CatalogTarget("b"), run.SourceStatus("b", "b"), records=[poor]),
-            run._Run(run._CatalogTarget("a"), run.SourceStatus("a", "a"), records=[rich])]
-    records, where = run.merge(runs, None)
-    assert records == [rich] and where == {"x::1": ["b", "a"]}
+    other = af.ProductRecord(uid="x::2", archive="b")
+    hits = merge.merge([("b", [af.Catalog.from_records([poor, other]).to_arrow()]),
+                        ("a", [af.Catalog.from_records([rich]).to_arrow()])])
+    assert list(hits.records()) == [rich, other]          # first-seen order, richest record per uid
+    assert hits.sources_of("x::1") == ["b", "a"] and hits.sources_of("x::2") == ["b"]
+    assert hits.sources_of("x::3") == []
+
+
+def test_merge_is_columnar_and_keeps_blank_uids_apart():
+    one = [af.ProductRecord(uid=f"u::{i}", title=f"one {i}" if i % 2 else None) for i in range(7)]
+    two = [af.ProductRecord(uid=f"u::{i}", title=None if i % 2 else f"two {i}") for i in reversed(range(7))]
+    blank = [af.ProductRecord(uid=None, title="a"), af.ProductRecord(uid=None, title="b")]
+    parts = [af.Catalog.from_records(one).to_arrow(), af.Catalog.from_records(two + blank).to_arrow()]
+    hits = merge.merge([("one", parts[:1]), ("two", parts[1:])], limit=None)
+    assert [r.uid for r in hits.records()] == [f"u::{i}" for i in range(7)] + [None, None]
+    assert [r.title for r in hits.records()][:7] == [f"{'one' if i % 2 else 'two'} {i}" for i in range(7)]
+    table = hits.sources_table()
+    assert table.shape == (9, 3) and table[["one", "two"]].iloc[:7].all().all()
+    assert not table["one"].iloc[7:].any() and table["two"].iloc[7:].all()
+    assert len(merge.merge([("one", parts[:1]), ("two", parts[1:])], limit=3)) == 3
+    assert len(merge.merge([("one", []), ("two", [])])) == 0
 
 
 def test_limit_caps_hits_and_stops_paging(federation):

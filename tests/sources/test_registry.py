@@ -27,3 +27,27 @@ def test_registered_source_loads_and_describes_itself(name: str) -> None:
     else:
         with pytest.raises(SourceError, match="needs a url"):
             sources.create(name)
+
+
+def test_entry_points_are_scanned_once_until_rescan(monkeypatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    scans: list[str] = []
+    plugin = EntryPoint("plugin-volume", "archive_fed.sources.pds3_volume:PDS3VolumeSource", "archive_fed.sources")
+
+    def fake_entry_points(group: str):
+        scans.append(group)
+        return [plugin]
+
+    sources.available()                                   # the real scan, cached
+    monkeypatch.setattr(sources, "entry_points", fake_entry_points)
+    try:
+        assert "plugin-volume" not in sources.available() and scans == []   # no rescan per call
+        assert "plugin-volume" in sources.rescan() and scans == [sources.ENTRY_POINT_GROUP]
+        sources.available(), sources.get("ode")
+        assert len(scans) == 1
+        assert sources.get("plugin-volume").__name__ == "PDS3VolumeSource"
+    finally:
+        monkeypatch.undo()
+        sources.rescan()
+    assert "plugin-volume" not in sources.available()
