@@ -8,7 +8,7 @@ missions, levels, a mission without an id in ``missions.toml``) is simply not pu
 >>> q = Query.from_filters(mission="LRO", bbox=(350, -10, 10, 10), start="2009-07-01")
 >>> q.mission, q.crosses_meridian
 (('lro',), True)
->>> pds_api_q(q, product_class="Product_Observational", target="Moon")[:40]
+>>> pds_api_q(q, product_class="Product_Observational", target="Moon")[:41]
 '((product_class eq "Product_Observational'
 """
 from __future__ import annotations
