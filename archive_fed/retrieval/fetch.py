@@ -21,10 +21,13 @@ from typing import Any, Callable
 from ..errors import ArchiveFedError, FetchError
 from .plan import FileTask, UnsafePath
 
-#: Bytes per ranged request.
-CHUNK = 8 * 1024 * 1024
+#: Bytes per ranged request: a truncated answer costs at most this much again.
+CHUNK = 16 * 1024 * 1024
+#: The largest file a download accepts when neither the label nor the server gives its size.
+DOWNLOAD_CAP = 64 * 1024 ** 3
 _SLICE = 1024 * 1024
 _TOTAL = re.compile(r"bytes\s+\d+-\d+/(\d+)")
+_START = re.compile(r"bytes\s+(\d+)-")
 
 
 class Outcome(enum.Enum):
@@ -61,12 +64,65 @@ def final_path(dest: str, task: FileTask) -> str:
     return path
 
 
-def _md5_of(path: str) -> str:
+def _md5_of(path: str, size: int | None = None) -> Any:
+    """The MD5 (a hashlib object) of the first ``size`` bytes of ``path`` (all of it when None)."""
     digest = hashlib.md5()
+    left = size
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(4 * 1024 * 1024), b""):
+        while left is None or left > 0:
+            block = stream.read(_SLICE * 4 if left is None else min(_SLICE * 4, left))
+            if not block:
+                break
             digest.update(block)
-    return digest.hexdigest()
+            left = None if left is None else left - len(block)
+    return digest
+
+
+def _cap(task: FileTask, total: int | None) -> int:
+    """The largest body a download accepts: the size the label or the server gave, else DOWNLOAD_CAP."""
+    known = task.size if task.size is not None else total
+    return known if known is not None else DOWNLOAD_CAP
+
+
+class _PartSink:
+    """Streams a ranged answer into the ``.part`` file (and the running MD5) without holding it in memory.
+
+    :meth:`start` marks where the next request begins; :meth:`begin` (the transport, before each attempt's
+    body) rewinds there — or to the start of the file when the server ignored ``Range`` and answers 200 —
+    so a truncated attempt leaves nothing behind, and a 206 for another range than asked is refused.
+    """
+
+    def __init__(self, out: Any, offset: int, digest: Any, progress: Callable[[int], None], url: str) -> None:
+        self.out, self.offset, self.digest, self.progress, self.url = out, offset, digest, progress, url
+        self._mark, self._saved = offset, digest
+
+    def start(self, offset: int) -> None:
+        self._mark = offset
+        self._saved = self.digest.copy() if self.digest is not None else None
+
+    def begin(self, status: int, headers: Any) -> None:
+        rewind = 0 if status == 200 else self._mark
+        if status == 206:
+            found = _START.match(headers.get("Content-Range", ""))
+            if not found or int(found.group(1)) != self._mark:
+                raise FetchError(f"server answered {headers.get('Content-Range')!r} to a request for bytes "
+                                 f"from {self._mark}", path=self.url, status=status)
+        elif status != 200:
+            raise FetchError(f"unexpected HTTP {status} to a range request", path=self.url, status=status)
+        if self.offset != rewind:
+            self.progress(rewind - self.offset)
+        self.out.seek(rewind)
+        self.out.truncate()
+        self.offset = rewind
+        if self.digest is not None:
+            self.digest = self._saved.copy() if rewind else hashlib.md5()
+
+    def write(self, data: bytes) -> None:
+        self.out.write(data)
+        if self.digest is not None:
+            self.digest.update(data)
+        self.offset += len(data)
+        self.progress(len(data))
 
 
 def _check(task: FileTask, path: str, size: int, md5: str | None, server_size: int | None,
@@ -75,7 +131,7 @@ def _check(task: FileTask, path: str, size: int, md5: str | None, server_size: i
     if not verify:
         return None
     if task.md5:
-        actual = md5 or _md5_of(path)
+        actual = md5 or _md5_of(path).hexdigest()
         if actual != task.md5:
             raise VerifyError(f"MD5 mismatch: label says {task.md5}, file has {actual}", path=task.url)
         return "md5"
@@ -106,7 +162,8 @@ class FileFetcher:
             return FileResult(task, Outcome.FAILED, "", error=type(exc).__name__, message=str(exc))
         try:
             present = self._present(task, path)
-            if present is not None:
+            if present is not None:   # a run killed between the rename and the cleanup left these
+                _remove(path + ".part", path + ".part.json", path + ".part.json.tmp")
                 return present
             try:
                 return self._fetch(task, path)
@@ -130,7 +187,7 @@ class FileFetcher:
         entry = self.known(task.url)
         recorded_size = entry[1] if entry and os.path.abspath(entry[0]) == os.path.abspath(path) else None
         if task.md5 and self.verify:
-            if _md5_of(path) == task.md5:
+            if _md5_of(path).hexdigest() == task.md5:
                 return FileResult(task, Outcome.PRESENT, path, verified_by="md5")
             return None
         expected = task.size if task.size is not None else recorded_size
@@ -157,31 +214,23 @@ class FileFetcher:
         if offset == 0:
             _remove(part)
             meta = {"url": task.url}
-        digest = hashlib.md5()
         hashing = bool(task.md5 and self.verify)
-        if offset and hashing:
-            with open(part, "rb") as stream:
-                for block in iter(lambda: stream.read(4 * 1024 * 1024), b""):
-                    digest.update(block)
+        digest = _md5_of(part, offset) if offset and hashing else (hashlib.md5() if hashing else None)
         total: int | None = meta.get("size")
-        fetched = 0
+        began = offset
         with open(part, "r+b" if offset else "wb") as out:
-            out.seek(offset)
+            sink = _PartSink(out, offset, digest, self.progress, task.url)
             while total is None or offset < total:
-                headers = {"If-Range": meta["etag"]} if offset and meta.get("etag") else {}
-                answer = self.transport.get_range(task.url, offset, offset + CHUNK, headers=headers)
+                headers = {"Range": f"bytes={offset}-{offset + CHUNK - 1}"}
+                if offset and meta.get("etag"):
+                    headers["If-Range"] = meta["etag"]
+                sink.start(offset)
+                answer = self.transport.get_into(task.url, sink, headers=headers,
+                                                 max_bytes=_cap(task, total))
                 if answer.status == 416:   # nothing past the end: the part is whole
                     break
-                if answer.status == 200:   # Range ignored (or If-Range failed): read it whole, once
-                    whole = self.transport.get(task.url)
-                    out.seek(0)
-                    out.truncate()
-                    _write(out, whole.content)
-                    digest = hashlib.md5(whole.content) if hashing else digest
-                    offset = len(whole.content)
-                    fetched += offset
-                    self.progress(offset)
-                    total = offset
+                if answer.status == 200:   # Range ignored (or If-Range failed): the sink took it whole
+                    offset = total = sink.offset
                     break
                 found = _TOTAL.match(answer.headers.get("Content-Range", ""))
                 learned = {"etag": meta.get("etag") or answer.etag,
@@ -190,22 +239,15 @@ class FileFetcher:
                     meta.update(learned)
                     _write_meta(meta_path, meta)
                 total = meta.get("size")
-                data = answer.content
-                if not data:
+                got, offset = sink.offset - offset, sink.offset
+                if not got or (total is None and got < CHUNK):
                     break
-                _write(out, data)
-                if hashing:
-                    digest.update(data)
-                offset += len(data)
-                fetched += len(data)
-                self.progress(len(data))
-                if total is None and len(data) < CHUNK:
-                    break
-        md5 = digest.hexdigest() if (task.md5 and self.verify) else None
+            digest = sink.digest
+        md5 = digest.hexdigest() if digest is not None else None
         verified = _check(task, part, offset, md5, total, self.verify)
         os.replace(part, path)
-        _remove(meta_path)
-        return FileResult(task, Outcome.DOWNLOADED, path, bytes=fetched, verified_by=verified)
+        _remove(meta_path, meta_path + ".tmp")
+        return FileResult(task, Outcome.DOWNLOADED, path, bytes=max(0, offset - began), verified_by=verified)
 
     def _copy(self, task: FileTask, path: str) -> FileResult:
         """A local file or another fsspec URL (``s3://``, ``zip::``...): streamed to ``.part``, then verified."""
@@ -244,7 +286,7 @@ class FileFetcher:
                 os.replace(path + ".part", target)
         except OSError:
             pass
-        _remove(path + ".part.json")
+        _remove(path + ".part.json", path + ".part.json.tmp")
         return FileResult(task, Outcome.FAILED, target, error=type(error).__name__, message=str(error))
 
 
@@ -265,7 +307,8 @@ def _read_meta(path: str) -> dict[str, Any]:
 
 
 def _write_meta(path: str, meta: dict[str, Any]) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}"
+    # one fixed temporary name, removed with the sidecar: a process killed mid-write leaves nothing for good
+    temporary = f"{path}.tmp"
     with open(temporary, "w", encoding="utf-8") as stream:
         json.dump(meta, stream)
     os.replace(temporary, path)
