@@ -6,6 +6,8 @@ the same run.
   axes grown to 8000 x 7800 (499 MB).
 * PDS3: the Kaguya TC1 2B0 label (detached ``IMAGE``, ``MSB_INTEGER`` 16-bit, scaling and
   ``INVALID_VALUE`` list), grown to 78000 lines x 3208 samples (500 MB).
+* PDS3 packed: a 12-bit ``MSB_UNSIGNED_INTEGER`` IMAGE, 20000 x 4000 (120 MB), against a plain numpy
+  unpack of the same bytes (packed images are decoded when opened: "open" holds the work).
 
 "open" is everything up to a dataset/object with lazy data, "load" the read into memory; each row is
 the best of ``--rounds`` (files in the page cache after a warm-up read: this measures the readers, not
@@ -74,6 +76,36 @@ def make_pds3(directory: Path) -> tuple[Path, Path, tuple[int, int]]:
     return label, data, (lines, samples)
 
 
+def make_packed(directory: Path) -> tuple[Path, Path, tuple[int, int]]:
+    """A PDS3 IMAGE of 12-bit MSB samples (no real label in the corpus packs samples): 20000 x 4000."""
+    lines, samples = 20000, 4000
+    data = directory / "packed12.img"
+    generator = np.random.default_rng(2)
+
+    def rows(a: int, b: int) -> np.ndarray:
+        values = generator.integers(0, 4096, size=((b - a) * samples // 2, 2), dtype=np.uint16)
+        packed = np.empty((values.shape[0], 3), dtype=np.uint8)
+        packed[:, 0] = values[:, 0] >> 4
+        packed[:, 1] = ((values[:, 0] & 0xF) << 4) | (values[:, 1] >> 8)
+        packed[:, 2] = values[:, 1] & 0xFF
+        return packed
+    write_chunked(data, b"", lines, rows)
+    label = directory / "packed12.lbl"
+    label.write_text(f'PDS_VERSION_ID = PDS3\n^IMAGE = "packed12.img"\nOBJECT = IMAGE\n LINES = {lines}\n'
+                     f" LINE_SAMPLES = {samples}\n SAMPLE_TYPE = MSB_UNSIGNED_INTEGER\n SAMPLE_BITS = 12\n"
+                     "END_OBJECT = IMAGE\nEND\n")
+    return label, data, (lines, samples)
+
+
+def numpy_unpack12(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """The baseline: the file read whole and unpacked with numpy shifts (three bytes → two samples)."""
+    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 3).astype(np.uint16)
+    out = np.empty((raw.shape[0], 2), dtype=np.uint16)
+    out[:, 0] = (raw[:, 0] << 4) | (raw[:, 1] >> 4)
+    out[:, 1] = ((raw[:, 1] & 0xF) << 8) | raw[:, 2]
+    return out.reshape(shape)
+
+
 def timed_once(open_: Callable[[], Any], load: Callable[[Any], Any]) -> tuple[float, float, Any]:
     gc.collect()
     start = time.perf_counter()
@@ -127,7 +159,8 @@ def main() -> int:
     try:
         label4, data4, offset4, shape4 = make_pds4(directory)
         label3, data3, shape3 = make_pds3(directory)
-        for path in (data4, data3):                      # warm the page cache
+        label12, data12, shape12 = make_packed(directory)
+        for path in (data4, data3, data12):                      # warm the page cache
             with open(path, "rb") as stream:
                 while stream.read(64 << 20):
                     pass
@@ -145,6 +178,11 @@ def main() -> int:
              lambda ds: ds["IMAGE"].values),
             ("pdr.read", quiet(lambda: pdr.read(str(label3))), lambda data: np.asarray(data["IMAGE"])),
             ("archive_fed scaled+masked", lambda: af.open_product(label3), lambda ds: ds["IMAGE"].values),
+        ], args.rounds)
+        rows += run("PDS3 IMAGE 12-bit packed", data12.stat().st_size, [
+            ("numpy unpack (shifts)", lambda: None, lambda _: numpy_unpack12(data12, shape12)),
+            ("archive_fed.open_product", lambda: af.open_product(label12, mask_and_scale=False),
+             lambda ds: ds["IMAGE"].values),
         ], args.rounds)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -36,7 +36,7 @@ from .layout import ObjectDecoder, ProductLayout, ProductWarning, Strided, Varia
 from .pds3_images import image, is_qube, qube
 from .pds3_tables import table
 from .pds3_values import Context
-from .quirks import side_object
+from .quirks import data_offset, patched_block, pointer_name, side_object
 from .quirks.clementine import quoted_pointer
 
 _TABLE_NAME = re.compile(r"(^|_)(TABLE|SERIES|SPECTRUM|SPREADSHEET|INDEX)$")
@@ -133,6 +133,9 @@ def _locate(ctx: Context, name: str, pointer: Any, chain: tuple[Block, ...], blo
 def _data_object(ctx: Context, name: str, block: Block, chain: tuple, pointer: Any,
                  is_image: bool) -> list[Variable]:
     url, offset = _locate(ctx, name, pointer, chain + (block,), block)
+    fixed = data_offset(ctx.label, name)
+    if fixed is not None:    # a mission's pointer is wrong (products/quirks)
+        offset = fixed
     if is_image:
         return [qube(ctx, name, block, url, offset) if is_qube(block) else image(ctx, name, block, url, offset)]
     return table(ctx, name, block, url, offset)
@@ -150,12 +153,13 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
         if reason is not None:   # a mission quirk (products/quirks): open the rest, say what was left out
             warnings.warn(f"{ctx.label_url}: object {name} skipped: {reason}", ProductWarning, stacklevel=2)
             continue
+        block = patched_block(label, name, block) or block    # a mission's description corrected
         is_image, is_table = _is_image(block), _is_table(name, block)
         if not (is_image or is_table):
             continue
         ordinal = seen.get((id(chain[-1]), name.upper()), 0)
         seen[(id(chain[-1]), name.upper())] = ordinal + 1
-        pointer = _pointer(name, ordinal, chain)
+        pointer = _pointer(pointer_name(label, name) or name, ordinal, chain)
         if pointer is None:
             warnings.warn(f"{ctx.label_url}: object {name} has no ^{name} pointer; skipped", ProductWarning,
                           stacklevel=2)

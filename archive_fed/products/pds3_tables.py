@@ -79,10 +79,13 @@ def _columns(ctx: Context, block: Block, base: int = 0, reps: list | None = None
 def table(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[Variable]:
     if name.upper().endswith("SPREADSHEET") or "FIELD_DELIMITER" in block:
         return _spreadsheet(ctx, name, block, url, offset)
-    rows = counted(ctx, block, "ROWS")
     row_bytes = counted(ctx, block, "ROW_BYTES")
     prefix, suffix = counted(ctx, block, "ROW_PREFIX_BYTES", 0), counted(ctx, block, "ROW_SUFFIX_BYTES", 0)
     stride = prefix + row_bytes + suffix
+    if "ROWS" in block:
+        rows = counted(ctx, block, "ROWS")
+    else:    # no ROWS (a table a quirk module describes from its format document): as many as fit
+        rows = max(ctx.source(url).size() - offset, 0) // max(stride, 1)
     columns = _columns(ctx, block)
     if not columns:
         raise ctx.error(f"{name} has no COLUMN definitions", block)

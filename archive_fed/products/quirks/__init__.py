@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import change, kaguya
+from . import change, kaguya, lro
 
 
 def side_object(label: Any, name: str) -> str | None:
@@ -17,3 +17,23 @@ def side_object(label: Any, name: str) -> str | None:
     'the GRS engineering TABLE has no column description in its label'
     """
     return kaguya.side_object(label, name) or change.side_object(label, name)
+
+
+def patched_block(label: Any, name: str, block: Any) -> Any:
+    """The description of PDS3 object ``name`` to decode instead of ``block`` (a mission's label gets it
+    wrong), or None. The label itself is not changed."""
+    for module in (lro, kaguya):
+        patched = module.patched_block(label, name, block)
+        if patched is not None:
+            return patched
+    return None
+
+
+def data_offset(label: Any, name: str) -> int | None:
+    """The 0-based byte where object ``name`` starts when a mission's pointer is wrong, else None."""
+    return lro.data_offset(label, name)
+
+
+def pointer_name(label: Any, name: str) -> str | None:
+    """The pointer name of object ``name`` when it is not ``^name``, else None."""
+    return kaguya.pointer_name(label, name)
