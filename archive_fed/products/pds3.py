@@ -36,7 +36,7 @@ from .layout import ObjectDecoder, ProductLayout, ProductWarning, Strided, Varia
 from .pds3_images import image, is_qube, qube
 from .pds3_tables import table
 from .pds3_values import Context
-from .quirks import data_offset, patched_block, pointer_name, side_object
+from .quirks import data_offset, patched_block, pointer_name, shared_objects, side_object
 from .quirks.clementine import quoted_pointer
 
 _TABLE_NAME = re.compile(r"(^|_)(TABLE|SERIES|SPECTRUM|SPREADSHEET|INDEX)$")
@@ -133,7 +133,7 @@ def _locate(ctx: Context, name: str, pointer: Any, chain: tuple[Block, ...], blo
 def _data_object(ctx: Context, name: str, block: Block, chain: tuple, pointer: Any,
                  is_image: bool) -> list[Variable]:
     url, offset = _locate(ctx, name, pointer, chain + (block,), block)
-    fixed = data_offset(ctx.label, name)
+    fixed = data_offset(ctx.label, name, url)
     if fixed is not None:    # a mission's pointer is wrong (products/quirks)
         offset = fixed
     if is_image:
@@ -161,10 +161,18 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
         seen[(id(chain[-1]), name.upper())] = ordinal + 1
         pointer = _pointer(pointer_name(label, name) or name, ordinal, chain)
         if pointer is None:
+            if any(shared == name.upper() for _, shared in shared_objects(label)):
+                continue          # the object describes other pointers (below)
             warnings.warn(f"{ctx.label_url}: object {name} has no ^{name} pointer; skipped", ProductWarning,
                           stacklevel=2)
             continue
         variables.extend(decoder.run(name, _data_object, ctx, name, block, chain, pointer, is_image))
+    for pointer_key, object_name in shared_objects(label):   # several pointers, one object (quirks)
+        shared = label.get(object_name)
+        pointer = label.get("^" + pointer_key)
+        if isinstance(shared, Block) and pointer is not None:
+            variables.extend(decoder.run(pointer_key, _data_object, ctx, pointer_key, shared, (label,), pointer,
+                                         _is_image(shared)))
     decoder.finish(variables)
     if not variables:
         raise ctx.error("no IMAGE, TABLE, SERIES, SPECTRUM or SPREADSHEET object with a data pointer")

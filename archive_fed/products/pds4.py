@@ -31,6 +31,7 @@ from .dtypes import (in_integer_domain, parse_text_column, pds4_element, pds4_te
                      unit_attrs)
 from .io import ByteSource, open_source, resolve
 from .quirks.change import reads_by_whitespace
+from .quirks.chandrayaan2 import table_offset as class_table_offset
 from .layout import Element, ObjectDecoder, ProductLayout, ProductWarning, Strided, Variable, sanitize, unique
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -262,6 +263,11 @@ def _byte_vector(ctx: _Context, name: str, data_type: str, length: int) -> bool:
 def _table_binary(ctx: _Context, node: Any, url: str) -> list[Variable]:
     owner = _owner_name(ctx, node)
     offset = ctx.integer("offset", node, 0)
+    fits_offset = class_table_offset(url)       # Chandrayaan-2 CLASS: the table is FITS extension 1
+    if fits_offset is not None and fits_offset != offset:
+        warnings.warn(f"{ctx.label_url}: {owner} read at byte {fits_offset} (FITS extension 1), not at the "
+                      f"label's offset {offset}", ProductWarning, stacklevel=3)
+        offset = fits_offset
     records = ctx.integer("records", node)
     record = ctx.label.element("Record_Binary", node)
     if record is None:

@@ -91,3 +91,26 @@ def test_clementine_bsr_quoted_pointer(tmp_path):
         "END_OBJECT = TABLE\nEND\n")
     ds = af.open_product(tmp_path / "bsr.lbl")
     assert ds["N"].values.tolist() == [0, 1, 2, 3] and ds["V"].values.tolist() == [0.0, 0.5, 1.0, 1.5]
+
+
+def test_chandrayaan2_class_table_is_fits_extension_1(tmp_path):
+    from astropy.io import fits
+
+    rows = np.zeros(5, dtype=[("TIME", ">f8"), ("CHANNEL", ">i2"), ("COUNTS", ">i4")])
+    rows["TIME"], rows["CHANNEL"], rows["COUNTS"] = np.arange(5) * 8.0, [1, 2, 3, 4, 5], [10, -20, 30, 40, 2 ** 30]
+    name = "ch2_cla_l1_20210901T000000000_20210901T000800000"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(rows)]).writeto(tmp_path / f"{name}.fits")
+    fields = "".join(f"<Field_Binary><name>{n}</name><field_location unit='byte'>{loc}</field_location>"
+                     f"<data_type>{t}</data_type><field_length unit='byte'>{size}</field_length></Field_Binary>"
+                     for n, loc, t, size in [("TIME", 1, "IEEE754MSBDouble", 8), ("CHANNEL", 9, "SignedMSB2", 2),
+                                             ("COUNTS", 11, "SignedMSB4", 4)])
+    # the label's offset is the extension's header (2880), not its data (5760)
+    body = (f"<Table_Binary><name>data</name><offset unit='byte'>2880</offset><records>5</records><Record_Binary>"
+            f"<fields>3</fields><groups>0</groups><record_length unit='byte'>14</record_length>{fields}"
+            "</Record_Binary></Table_Binary>")
+    (tmp_path / f"{name}.xml").write_text(HEAD.format(name=name, body=body).replace(f"{name}.dat", f"{name}.fits"))
+    with pytest.warns(ProductWarning, match="FITS extension 1"):
+        ds = af.open_product(tmp_path / f"{name}.xml")
+    with fits.open(tmp_path / f"{name}.fits") as hdus:
+        for column in ("TIME", "CHANNEL", "COUNTS"):
+            assert ds[column].values.tolist() == hdus[1].data[column].tolist(), column

@@ -204,3 +204,54 @@ def test_sp_2b_columns_past_row_bytes_are_dropped(tmp_path):
     ds = af.open_product(tmp_path / "sp.lbl")
     assert sorted(ds.data_vars) == ["GAIN", "SCAN", "TEMP"]
     assert ds["TEMP"].values.tolist() == [20.5, 21.0, -3.25] and ds["GAIN"].values.tolist() == [-1, 0, 1]
+
+
+# ---- LRO LAMP (FITS) --------------------------------------------------------------------------------
+def lamp_product(tmp_path, data_set: str = "LRO-L-LAMP-3-RDR-V1.0"):
+    from astropy.io import fits
+
+    cube = (np.arange(2 * 3 * 4, dtype=">f4").reshape(2, 3, 4) - 5) / 4
+    table = np.zeros(4, dtype=[("TIME", ">f8"), ("COUNT", ">i4")])
+    table["TIME"], table["COUNT"] = [0.5, 1.5, 2.5, 3.5], [7, -8, 9, 100000]
+    hdus = fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(table, name="Acquisition List"),
+                         fits.ImageHDU(cube, name="Calibrated Histogram Mode Data"),
+                         fits.BinTableHDU(np.zeros(0, dtype=table.dtype), name="LTS Data")])
+    hdus[1].header["EXTNAME"], hdus[2].header["EXTNAME"] = "Acquisition List", "Calibrated Histogram Mode Data"
+    hdus[3].header["EXTNAME"] = "LTS Data"
+    hdus.writeto(tmp_path / "LAMP_ENG_0001_RDR.FIT")
+    columns = (" OBJECT = COLUMN\n  NAME = TIME\n  DATA_TYPE = IEEE_REAL\n  START_BYTE = 1\n  BYTES = 8\n"
+               " END_OBJECT = COLUMN\n OBJECT = COLUMN\n  NAME = COUNT\n  DATA_TYPE = MSB_INTEGER\n"
+               "  START_BYTE = 9\n  BYTES = 4\n END_OBJECT = COLUMN\n")
+    # every pointer says byte 1: the objects are found by their FITS extension names
+    (tmp_path / "lamp.lbl").write_text(head(
+        f'DATA_SET_ID = "{data_set}"\nINSTRUMENT_ID = LAMP\nRECORD_BYTES = 2880\n'
+        '^ACQUISITION_LIST_TABLE = ("LAMP_ENG_0001_RDR.FIT", 1 <BYTES>)\n'
+        '^CAL_HISTOGRAM_FLUX_IMAGE = ("LAMP_ENG_0001_RDR.FIT", 1 <BYTES>)\n'
+        '^CAL_HISTOGRAM_ERROR_IMAGE = ("LAMP_ENG_0001_RDR.FIT", 1 <BYTES>)\n'
+        '^LTS_DATA_TABLE = ("LAMP_ENG_0001_RDR.FIT", 1 <BYTES>)\n'
+        f"OBJECT = ACQUISITION_LIST_TABLE\n INTERCHANGE_FORMAT = BINARY\n ROWS = 4\n ROW_BYTES = 12\n{columns}"
+        "END_OBJECT = ACQUISITION_LIST_TABLE\n"
+        "OBJECT = CAL_HISTOGRAM_DATA_IMAGE\n LINES = 3\n LINE_SAMPLES = 4\n SAMPLE_TYPE = IEEE_REAL\n"
+        " SAMPLE_BITS = 32\nEND_OBJECT = CAL_HISTOGRAM_DATA_IMAGE\n"
+        f"OBJECT = LTS_DATA_TABLE\n INTERCHANGE_FORMAT = BINARY\n ROWS = 4\n ROW_BYTES = 12\n{columns}"
+        "END_OBJECT = LTS_DATA_TABLE\nEND\n"))
+    return tmp_path / "lamp.lbl", cube, table
+
+
+def test_lamp_rdr_objects_found_by_fits_extension(tmp_path):
+    label, cube, table = lamp_product(tmp_path)
+    with pytest.warns(ProductWarning, match="LTS_DATA_TABLE .*'LTS Data' .*holds no data"):
+        ds = af.open_product(label)
+    assert ds["TIME"].values.tolist() == [0.5, 1.5, 2.5, 3.5] and ds["COUNT"].values.tolist() == [7, -8, 9, 100000]
+    # several pointers, one object: each pointer is read with CAL_HISTOGRAM_DATA_IMAGE at the extension
+    for name in ("CAL_HISTOGRAM_FLUX_IMAGE", "CAL_HISTOGRAM_ERROR_IMAGE"):
+        np.testing.assert_array_equal(ds[name].values, cube[0])
+    assert sorted(ds.data_vars) == ["CAL_HISTOGRAM_ERROR_IMAGE", "CAL_HISTOGRAM_FLUX_IMAGE", "COUNT", "TIME"]
+
+
+def test_lamp_pointers_of_other_data_sets_are_taken_as_written(tmp_path):
+    label, _, _ = lamp_product(tmp_path, data_set="LRO-L-OTHER-3-RDR-V1.0")
+    with pytest.warns(ProductWarning):
+        ds = af.open_product(label)
+    assert "CAL_HISTOGRAM_FLUX_IMAGE" not in ds               # no object of its own
+    assert ds["COUNT"].values.tolist() != [7, -8, 9, 100000]  # byte 1 is the FITS primary header

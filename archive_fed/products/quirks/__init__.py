@@ -29,9 +29,15 @@ def patched_block(label: Any, name: str, block: Any) -> Any:
     return None
 
 
-def data_offset(label: Any, name: str) -> int | None:
-    """The 0-based byte where object ``name`` starts when a mission's pointer is wrong, else None."""
-    return lro.data_offset(label, name)
+def data_offset(label: Any, name: str, url: str) -> int | None:
+    """The 0-based byte of data file ``url`` where object ``name`` starts when a mission's pointer is
+    wrong, else None."""
+    return lro.data_offset(label, name, url)
+
+
+def shared_objects(label: Any) -> list[tuple[str, str]]:
+    """(pointer, object) pairs: pointers a mission describes with another pointer's object."""
+    return lro.shared_objects(label)
 
 
 def pointer_name(label: Any, name: str) -> str | None:
