@@ -33,10 +33,13 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import google_crc32c
 import numpy as np
 import pandas as pd
 import zarr
 from fsspec.core import url_to_fs
+from numcodecs import Blosc, VLenUTF8, Zstd
+from zarr.codecs import BloscCodec, ZstdCodec
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import CatalogError
@@ -48,6 +51,11 @@ from .encoding import VAR_ATTRS, CATEGORICAL, DIM, MAX_EXACT_INT, SCHEMA_VERSION
 MAX_STREAMED_CATEGORIES = int(np.iinfo(np.int16).max)
 _TEXT = np.dtypes.StringDType()
 _NAN_FILL = "AAAAAAAA+H8="  # NaN as xarray writes a float ``_FillValue`` attribute to Zarr v3
+#: Text chunks are compressed at zstd level 3 here (``Catalog.save`` uses 6): on catalog text (uids,
+#: URLs) level 3 compresses about 3x faster and no worse; readers do not depend on the level.
+TEXT_LEVEL = 3
+_EMPTY_CHUNK = np.uint64(2 ** 64 - 1)
+_VLEN = VLenUTF8()
 
 
 class CatalogWriter:
@@ -94,6 +102,8 @@ class CatalogWriter:
         self.group = zarr.open_group(url, mode="w", storage_options=None if self.local else storage_options,
                                      zarr_format=3, attributes=group_attrs)
         self.arrays = {name: self._create(name, kind) for name, kind in FIELDS.items()}
+        for name in self.arrays:  # where the shard files go (see _shard)
+            self.fs.makedirs(f"{self.tmp}/{name}/c", exist_ok=True)
         self.categories: dict[str, dict[str, int]] = {name: {} for name in CATEGORICAL}
         self.pending: list[dict[str, np.ndarray]] = []
         self._rest: dict[str, np.ndarray] = {}
@@ -118,10 +128,12 @@ class CatalogWriter:
         else:
             dtype, fill = np.float64, np.nan
             attrs["_FillValue"] = _NAN_FILL
+        compressors = store.compressors(kind, name in CATEGORICAL)
+        if dtype is str:
+            compressors = [ZstdCodec(level=TEXT_LEVEL)]
         return self.group.create_array(
             name, shape=(0,), dtype=dtype, chunks=(chunks,), shards=(self.shard,), fill_value=fill,
-            compressors=store.compressors(kind, name in CATEGORICAL), dimension_names=[DIM],
-            attributes=attrs)
+            compressors=compressors, dimension_names=[DIM], attributes=attrs)
 
     # --- appending -----------------------------------------------------------------------------------
     def append(self, columns: Mapping[str, Any]) -> None:
@@ -189,13 +201,49 @@ class CatalogWriter:
             values = parts[0] if len(parts) == 1 else np.concatenate(parts)
             del parts
             array.resize((end,))
-            array[begin:end] = values[:rows]
+            self.fs.pipe_file(f"{self.tmp}/{name}/c/{begin // self.shard}", self._shard(array, values[:rows]))
             self._rest[name] = values[rows:].copy()
             del values
         self.rows = end
         self.pending_rows -= rows
         self.pending = [self._rest] if self.pending_rows else []
         self._rest = {}
+
+    def _shard(self, array: zarr.Array, values: np.ndarray) -> bytes:
+        """One shard file of ``array`` holding ``values`` (its first rows), encoded here as zarr's sharding
+        codec lays it out — each inner chunk through the array's codecs (``vlen-utf8`` + ``zstd``, or
+        ``bytes`` + ``blosc``), an edge chunk padded with the fill value, then the index of (offset,
+        length) pairs, little-endian, and its crc32c — without zarr's per-chunk machinery (a quarter of
+        the time for text columns)."""
+        inner = array.chunks[0]
+        per_shard = self.shard // inner
+        fill = array.metadata.fill_value
+        compressor = array.metadata.codecs[0].codecs[1]
+        if isinstance(compressor, ZstdCodec):
+            codec: Any = Zstd(level=compressor.level, checksum=compressor.checksum)
+            text = True
+        else:
+            assert isinstance(compressor, BloscCodec)
+            codec = Blosc(cname=compressor.cname.name, clevel=compressor.clevel,
+                          shuffle={"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}[compressor.shuffle.name],
+                          blocksize=compressor.blocksize, typesize=values.dtype.itemsize)
+            text = False
+        index = np.full((per_shard, 2), _EMPTY_CHUNK, dtype="<u8")
+        pieces, offset = [], 0
+        for k, start in enumerate(range(0, len(values), inner)):
+            chunk = values[start:start + inner]
+            if len(chunk) < inner:
+                chunk = np.concatenate([chunk, np.full(inner - len(chunk), fill, dtype=chunk.dtype)])
+            if text:
+                data = codec.encode(_VLEN.encode(chunk))
+            else:
+                data = codec.encode(np.ascontiguousarray(chunk, dtype=chunk.dtype.newbyteorder("<")))
+            pieces.append(data)
+            index[k] = (offset, len(data))
+            offset += len(data)
+        index_bytes = index.tobytes()
+        crc = np.uint32(google_crc32c.value(index_bytes)).astype("<u4").tobytes()
+        return b"".join(pieces) + index_bytes + crc
 
     # --- finishing -----------------------------------------------------------------------------------
     def close(self) -> str:

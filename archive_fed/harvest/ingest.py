@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from ..errors import ArchiveFedError, FetchError, LabelError
 from ..labels import parse_label
-from ..labels.index_records import index_batch
+from ..labels.index_records import COLUMNS_READ, index_batch
 from ..labels.index_table import CHUNK_BYTES, index_layout, index_table_file, iter_index_chunks, scalar_text
 from ..labels.remote import MAX_LABEL
 from ..labels.values import text
@@ -277,7 +277,8 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
         sink = CatalogWriter(state.catalog, attrs={"state": json.dumps({state.key: state_info})})
     try:
         with open(path, "rb") as stream:
-            for chunk in iter_index_chunks(layout, stream, size=size, chunk_bytes=chunk_bytes, path=table_url):
+            for chunk in iter_index_chunks(layout, stream, size=size, chunk_bytes=chunk_bytes, path=table_url,
+                                           columns=COLUMNS_READ):
                 result.found += chunk.table.num_rows
                 position = np.searchsorted(prior_digests, chunk.digests)
                 clipped = np.minimum(position, max(len(prior_digests) - 1, 0))

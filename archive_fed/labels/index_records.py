@@ -8,10 +8,10 @@ the index lacks takes the volume default (index label, VOLDESC.CAT). Mission, ag
 processing level come from the label normalizer itself, run once per distinct combination of the
 identity columns, so an index record equals the label record on every field the index carries.
 
-Everything is vectorised over the chunk (pyarrow compute, numpy, pandas' ISO 8601 parser); only values
-the fast parsers refuse (day-of-year times, say) go through :func:`~archive_fed.labels.values.utc_time`,
-once per distinct value. The output is the column batch :class:`~archive_fed.catalog.bulk.CatalogWriter`
-takes.
+Everything is vectorised over the chunk (pyarrow compute, numpy): times are read from their bytes by
+:func:`~archive_fed.labels.index_times.parse_times`, and only texts in other shapes (a one-digit month, a
+zone offset) go through :func:`~archive_fed.times.utc_time`, once per distinct value. The output is the
+column batch :class:`~archive_fed.catalog.bulk.CatalogWriter` takes.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ from ..catalog.encoding import CATEGORICAL, Codes
 from ..record import FIELDS
 from .base import Block
 from .normalize import pds3_fields
-from .values import NULL_TEXTS, utc_time
+from .index_times import parse_times
+from .values import NULL_TEXTS
 
 _IDENTITY = ("DATA_SET_ID", "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID", "SPACECRAFT_NAME", "MISSION_NAME",
              "INSTRUMENT_ID", "INSTRUMENT_NAME", "PRODUCT_TYPE", "PROCESSING_LEVEL_ID", "TARGET_NAME")
@@ -40,7 +41,14 @@ _BOUNDS = (("WESTERNMOST_LONGITUDE", "MINIMUM_LONGITUDE"), ("EASTERNMOST_LONGITU
 _CENTERS = (("SCENE_CENTER_LONGITUDE", "SCENE_CENTER_LATITUDE"), ("CENTER_LONGITUDE", "CENTER_LATITUDE"),
             ("LANDING_SITE_LONGITUDE", "LANDING_SITE_LATITUDE"))
 _PRODUCT_ID = ("PRODUCT_ID", "PDS3_PRODUCT_ID", "BASENAME")
+_FILE = ("FILE_SPECIFICATION_NAME", "FILE_SPECIFICATION", "PDS4_PATH", "PATH_NAME", "FILE_NAME")
+_TIMES = ("START_TIME", "IMAGE_TIME", "STOP_TIME", "PRODUCT_CREATION_TIME")
 _NULLS = pa.array(sorted(NULL_TEXTS))
+#: Every index column :func:`index_batch` reads (a reader may skip building the others).
+COLUMNS_READ = frozenset(
+    _IDENTITY + _PRODUCT_ID + _FILE + _TIMES + ("PRODUCT_VERSION_ID", "MD5_CHECKSUM")
+    + tuple(f"{c}_{axis}" for c in _CORNERS for axis in ("LATITUDE", "LONGITUDE"))
+    + tuple(name for group in _BOUNDS for name in group) + tuple(name for pair in _CENTERS for name in pair))
 
 
 @dataclass
@@ -93,45 +101,13 @@ def _times(values: pa.Array | None, n: int, bad: np.ndarray, messages: dict[int,
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     empty = _nullish(values)
-    values = _doy_to_dates(values)
-    text = values.to_numpy(zero_copy_only=False)
-    parsed = pd.to_datetime(pd.Series(text), format="ISO8601", errors="coerce", utc=True)
-    out = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-    missed = np.isnat(out) & ~empty
-    if missed.any():  # day-of-year and other forms the fast parser refuses: once per distinct value
-        uniques, inverse = np.unique(text[missed].astype(str), return_inverse=True)
-        slow = np.array([_slow_time(u) for u in uniques], dtype="datetime64[us]")
-        out[missed] = slow[inverse]
-        wrong = np.zeros(n, dtype=bool)
-        wrong[missed] = np.isnat(slow[inverse])
+    out, unread = parse_times(values)
+    wrong = unread & ~empty
+    if wrong.any():
         for i in np.flatnonzero(wrong & ~bad)[:1000]:
-            messages[int(i)] = f"{name} {text[i]!r} is not a time"
+            messages[int(i)] = f"{name} {values[int(i)].as_py()!r} is not a time"
         bad |= wrong
     return out
-
-
-def _doy_to_dates(values: pa.Array) -> pa.Array:
-    """``2010-093T12:00:00`` → ``2010-04-03T12:00:00`` (PDS day-of-year times), vectorised, so the ISO
-    8601 parser takes them; other values unchanged."""
-    doy = pc.match_substring_regex(values, r"^\d{4}-\d{3}(T|$)")
-    if not pc.any(doy).as_py():
-        return values
-    picked = pc.filter(values, doy)
-    year = pc.cast(pc.utf8_slice_codeunits(picked, 0, 4), pa.int64()).to_numpy()
-    day = pc.cast(pc.utf8_slice_codeunits(picked, 5, 8), pa.int64()).to_numpy()
-    dates = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + (day - 1)
-    fine = (day >= 1) & (day <= 366)
-    rest = pc.utf8_slice_codeunits(picked, 8)
-    rewritten = pc.binary_join_element_wise(pa.array(np.datetime_as_string(dates, unit="D")), rest, "")
-    rewritten = pc.if_else(pa.array(fine), rewritten, picked)
-    out = values.to_numpy(zero_copy_only=False).astype(object)
-    out[doy.to_numpy(zero_copy_only=False)] = rewritten.to_numpy(zero_copy_only=False)
-    return pa.array(out, pa.string())
-
-
-def _slow_time(value: str) -> np.datetime64:
-    stamp = utc_time(value)
-    return np.datetime64(stamp.replace(tzinfo=None), "us") if stamp else np.datetime64("NaT")
 
 
 def _wrap360(lon: np.ndarray) -> np.ndarray:
@@ -257,7 +233,7 @@ def index_batch(table: pa.Table, first_row: int, *, defaults: Mapping[str, str],
     bad |= no_id
     for i in np.flatnonzero(no_id)[:1000]:
         messages[int(i)] = "no PRODUCT_ID"
-    spec = _column(table, {}, "FILE_SPECIFICATION_NAME", "FILE_SPECIFICATION", "PDS4_PATH")
+    spec = _column(table, {}, *_FILE[:3])
     if spec is None:
         folder, name = _column(table, {}, "PATH_NAME"), _column(table, {}, "FILE_NAME")
         if name is not None:

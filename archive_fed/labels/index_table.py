@@ -252,17 +252,26 @@ class IndexChunk:
 
 
 def _row_digests(matrix: Any) -> Any:
-    """A 64-bit hash of each row of a ``rows × width`` byte matrix, a word column at a time."""
+    """A 64-bit hash of each row of a ``rows × width`` byte matrix: the row read as little-endian 8-byte
+    words (the last one zero-padded), ``Σ word_j · P^(j+1)`` modulo 2**64 for an odd ``P`` (one pass over
+    the bytes; any change of one word changes it), then a 64-bit finalizer."""
     import numpy as np
 
-    pad = (-matrix.shape[1]) % 8
-    words = np.ascontiguousarray(np.pad(matrix, ((0, 0), (0, pad))) if pad else matrix).view("<u8")
-    digest = np.full(matrix.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
-    prime = np.uint64(0x100000001B3)
-    for j in range(words.shape[1]):
-        digest = (digest ^ words[:, j]) * prime
-    digest ^= digest >> np.uint64(29)
-    return digest * np.uint64(0xBF58476D1CE4E5B9)
+    matrix = np.ascontiguousarray(matrix)
+    rows, width = matrix.shape
+    whole = width // 8
+    powers = np.uint64(0x100000001B3) ** np.arange(1, whole + 2, dtype=np.uint64)
+    digest = np.zeros(rows, dtype=np.uint64)
+    if whole:
+        words = np.ndarray((rows, whole), dtype="<u8", buffer=matrix, strides=(width, 8))
+        digest = np.einsum("ij,j->i", words, powers[:whole])
+    if width % 8:
+        tail = np.zeros((rows, 8), dtype=np.uint8)
+        tail[:, :width % 8] = matrix[:, whole * 8:]
+        digest += tail.view("<u8")[:, 0] * powers[whole]
+    digest ^= digest >> np.uint64(31)
+    digest *= np.uint64(0xBF58476D1CE4E5B9)
+    return digest ^ (digest >> np.uint64(29))
 
 
 def _text_digests(table: Any) -> Any:
@@ -285,19 +294,19 @@ def _trim(array: Any) -> Any:
 
 
 def _text_array(data: Any, length: int, width: int) -> Any:
-    """``length`` fixed-width fields of ``width`` bytes held contiguously in ``data`` → a string array
-    built on the same bytes (offsets only, no per-row work); latin-1 when not UTF-8."""
+    """``length`` fixed-width fields of ``width`` bytes held contiguously in ``data`` (a buffer) → a string
+    array built on the same bytes (offsets only, no per-row work); latin-1 when not UTF-8."""
     import numpy as np
     import pyarrow as pa
 
-    offsets = np.arange(0, (length + 1) * width, width, dtype=np.int64)
-    array = pa.LargeStringArray.from_buffers(length, pa.py_buffer(offsets), pa.py_buffer(data))
+    offsets = np.arange(0, (length + 1) * width, width, dtype=np.int32)
+    array = pa.StringArray.from_buffers(length, pa.py_buffer(offsets), pa.py_buffer(data))
     try:
         array.validate(full=True)
     except pa.ArrowInvalid:
-        decoded = np.frombuffer(data, dtype=f"S{width}").astype(f"U{width}") if width else None
-        array = pa.array(decoded if decoded is not None else [""] * length, pa.large_string())
-    return array.cast(pa.string())
+        raw = np.frombuffer(data, dtype=f"S{width}") if width else None
+        array = pa.array(raw.astype(f"U{width}") if raw is not None else [""] * length, pa.string())
+    return array
 
 
 def row_bytes_of(layout: IndexLayout, head: bytes) -> int | None:
@@ -327,12 +336,14 @@ def check_size(layout: IndexLayout, size: int, fixed_width: int | None, *, path:
 
 
 def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = None,
-                      chunk_bytes: int = CHUNK_BYTES, path: str | None = None) -> Any:
+                      chunk_bytes: int = CHUNK_BYTES, path: str | None = None, columns: Any = None) -> Any:
     """Parse an index table from a binary ``stream`` in chunks of about ``chunk_bytes``.
 
     Fixed-width tables (the first row is ROW_BYTES long) are cut into a ``rows × ROW_BYTES`` numpy byte
     matrix per chunk and each column sliced out of it whole; other tables are read as quoted,
-    comma-separated text with :func:`pyarrow.csv.open_csv`. Yields :class:`IndexChunk`.
+    comma-separated text with :func:`pyarrow.csv.open_csv`. Yields :class:`IndexChunk`; ``columns`` (a set of
+    names) limits the text columns built from a fixed-width table to those (the row digests always cover
+    the whole row).
 
     Raises :class:`LabelError` naming the file when the table contradicts its label.
 
@@ -360,40 +371,61 @@ def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = No
     if size is not None:
         check_size(layout, size, width, path=where)
     if width is not None:
-        yield from _fixed_chunks(layout, head, stream, width, chunk_bytes, where)
+        yield from _fixed_chunks(layout, head, stream, width, chunk_bytes, where, columns)
     else:
         yield from _delimited_chunks(layout, head, stream, chunk_bytes, where)
 
 
+def _read_full(stream: Any, size: int, prefix: bytes = b"") -> bytearray:
+    """``prefix`` then bytes from ``stream`` up to ``size`` in all (fewer only at its end), in one buffer."""
+    out = bytearray(max(size, len(prefix)))
+    out[:len(prefix)] = prefix
+    view, filled = memoryview(out), len(prefix)
+    readinto = getattr(stream, "readinto", None)
+    while filled < size:
+        if readinto is not None:
+            got = readinto(view[filled:])
+        else:
+            more = stream.read(size - filled)
+            got = len(more)
+            view[filled:filled + got] = more
+        if not got:
+            break
+        filled += got
+    del view
+    if filled < len(out):
+        del out[filled:]
+    return out
+
+
 def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chunk_bytes: int,
-                  where: str | None) -> Any:
+                  where: str | None, wanted: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
     target = max(1, chunk_bytes // width) * width
-    pending = head[layout.offset:]
-    first, eof = 1, False
+    columns = [c for c in layout.columns if wanted is None or c.name in wanted]
+    first, carry, eof = 1, head[layout.offset:], False
     while True:
-        if not eof and len(pending) < target:
-            more = stream.read(target - len(pending))
-            eof = not more
-            pending += more
-        whole = min(len(pending), target) // width
+        if eof:
+            buffer = bytearray(carry)
+        else:  # after the head, or the piece of a row left over
+            buffer = _read_full(stream, target, carry)
+            eof = len(buffer) < target
+        whole = min(len(buffer), target) // width
         if whole == 0:
-            if not eof:
-                continue
-            if pending.strip(b"\r\n\x1a "):  # a DOS end-of-file mark or a last line end is no row
-                raise LabelError(f"index table ends with a partial row of {len(pending)} bytes "
+            if buffer.strip(b"\r\n\x1a "):  # a DOS end-of-file mark or a last line end is no row
+                raise LabelError(f"index table ends with a partial row of {len(buffer)} bytes "
                                  f"(ROW_BYTES = {width})", path=where, line=first)
             return
-        matrix = np.frombuffer(pending, dtype=np.uint8, count=whole * width).reshape(whole, width)
-        arrays = [_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]).tobytes(), whole,
-                              c.size) for c in layout.columns]
+        matrix = np.frombuffer(buffer, dtype=np.uint8, count=whole * width).reshape(whole, width)
+        arrays = [_trim(_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]), whole, c.size))
+                  for c in columns]
         digests = _row_digests(matrix)
         del matrix
-        yield IndexChunk(first, pa.table([_trim(a) for a in arrays], names=layout.names), digests)
+        yield IndexChunk(first, pa.table(arrays, names=[c.name for c in columns]), digests)
         first += whole
-        pending = pending[whole * width:]
+        carry = bytes(buffer[whole * width:])
 
 
 def _delimited_chunks(layout: IndexLayout, head: bytes, stream: Any, chunk_bytes: int,
