@@ -48,6 +48,40 @@ FIELDS: dict[str, str] = {
 PROCESSING_LEVELS = ("Telemetry", "Raw", "Partially Processed", "Calibrated", "Derived")
 
 
+def _identifier(value: Any) -> str | None:
+    """An identifier as an archive reported it, cleaned the one way every source cleans it: surrounding
+    blanks and double quotes dropped, inner runs of white space made one space; None when empty."""
+    if value is None:
+        return None
+    cleaned = " ".join(str(value).strip().strip('"').split())
+    return cleaned or None
+
+
+def pds3_uid(data_set_id: Any, product_id: Any) -> str | None:
+    """The uid of a PDS3 product (SPEC §1): ``DATA_SET_ID/PRODUCT_ID`` as labelled (case kept), or the
+    product id alone without a data set. Every PDS3 path builds it here — the label normalizer, the
+    PDS3 index reader, ``ode`` (``Data_Set_Id``, ``pdsid``), ``pdap``, ``epn-tap`` (PSA's
+    ``DATA_SET_ID:DATA:PRODUCT_ID::version``) and ``pds-api`` — so one product is one uid whichever
+    archive reports it.
+
+    >>> pds3_uid(' "LRO-L-LROC-2-EDR-V1.0" ', "M103595705LE")
+    'LRO-L-LROC-2-EDR-V1.0/M103595705LE'
+    """
+    product = _identifier(product_id)
+    if product is None:
+        return None
+    data_set = _identifier(data_set_id)
+    return f"{data_set}/{product}" if data_set else product
+
+
+def pds4_uid(lid: Any, vid: Any = None) -> str | None:
+    """The uid of a PDS4 product: ``lid::vid`` (or the LID alone without a version)."""
+    lid, vid = _identifier(lid), _identifier(vid)
+    if lid is None:
+        return None
+    return f"{lid}::{vid}" if vid else lid
+
+
 def _utc(value: Any) -> _dt.datetime | None:
     """Coerce a datetime/date/ISO string to an aware UTC datetime (None stays None)."""
     if value is None or value == "":

@@ -50,7 +50,8 @@ def main() -> None:
         "ode": lambda: af.sources.create("ode", url + "/live2/", transport=fast_transport(), limit=8),
         "pds-api": lambda: af.sources.create("pds-api", url + "/api/search/1/", transport=fast_transport(),
                                              limit=8, target="Moon"),
-        "epn-tap": lambda: af.sources.create("epn-tap", url + "/tap", transport=fast_transport(), maxrec=7),
+        "epn-tap": lambda: af.sources.create("epn-tap", url + "/tap", transport=fast_transport(), maxrec=7,
+                                             schema="psa"),
         "pdap": lambda: af.sources.create("pdap", url + "/pdap", transport=fast_transport(), page_size=5),
     }
     singles: dict[str, list[float]] = {name: [] for name in makers}

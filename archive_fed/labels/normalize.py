@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from .. import missions
 from ..errors import NormalizeError
-from ..record import PROCESSING_LEVELS, ProductRecord
+from ..record import PROCESSING_LEVELS, ProductRecord, pds3_uid, pds4_uid
 from . import footprint as fp
 from .base import Block, Label
 from .quirks import change
@@ -213,7 +213,7 @@ def _pds4_fields(label: Any) -> dict[str, Any]:
     known_sizes = [int(s) for s in sizes if s is not None]
 
     return {
-        "uid": f"{lid}::{vid}" if vid else lid, "lid": lid, "vid": vid, "product_id": product_id,
+        "uid": pds4_uid(lid, vid), "lid": lid, "vid": vid, "product_id": product_id,
         "title": _t(label, "Identification_Area/title"), "mission": slug,
         "instrument_host": hosts[0] if hosts else None, "instrument": instrument,
         "target_names": target_names, "processing_level": level, "processing_level_native": native,
@@ -292,7 +292,7 @@ def pds3_fields(label: Block) -> dict[str, Any]:
     product_id = text(_first(label, "PRODUCT_ID"))
     if not product_id:
         raise NormalizeError("PDS3 label has no PRODUCT_ID", path=path)
-    lid = f"{data_set_id}/{product_id}" if data_set_id else product_id
+    lid = pds3_uid(data_set_id, product_id)
     host = text(_first(label, "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID", "SPACECRAFT_NAME"))
     mission_name = text(_first(label, "MISSION_NAME"))
     name = change.parse_product_name(product_id)

@@ -13,10 +13,13 @@ is the last one when it holds fewer rows than ``MAXREC`` and the VOTable does no
 paging simply goes on). ``QUERY_STATUS=ERROR`` raises :class:`~archive_fed.errors.SourceError` with the
 service's message.
 
-Columns → record: ``granule_uid`` (uid; ``lid::vid`` split when it has one), ``time_min``/``time_max``
-(Julian days in the ``time_scale`` column or option, default UTC), ``c1min…c2max`` (east longitude and
+Columns → record: ``granule_uid`` (uid through :func:`~archive_fed.sources.records.granule_identity`: a
+PDS4 LIDVID is ``lid::vid``, PSA's PDS3 ``DATA_SET_ID:DATA:PRODUCT_ID::version`` becomes the PDS3 uid
+``DATA_SET_ID/PRODUCT_ID`` every PDS3 source gives), ``time_min``/``time_max`` (Julian days in the
+``time_scale`` column or option, default UTC — the EPN-TAP data-service scale), ``c1min…c2max`` (east longitude and
 latitude when ``spatial_frame_type`` is ``body``), ``processing_level`` (CODMAC 1–6 → PDS4 vocabulary),
-``access_url``, ``access_estsize`` (kB = 1024 bytes), ``instrument_host_name``, ``instrument_name``,
+``access_url`` (at PSA a zip bundle), ``label_url`` (PSA: the label file, or the data file itself for an
+attached label), ``access_estsize`` (kB = 1024 bytes), ``instrument_host_name``, ``instrument_name``,
 ``target_name`` (``#``-separated lists), ``modification_date`` (for ``--since``).
 """
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..labels import footprint as fp
 from ..labels.values import number, text, utc_time
 from ..record import ProductRecord
 from .base import ProductRef
-from .records import RecordSource
+from .records import RecordSource, granule_identity
 from .votable import OVERFLOW, read_votable, with_query
 
 __all__ = ["EPNTAPSource", "adql_string", "granule_record", "julian_to_utc", "read_votable", "with_query"]
@@ -78,10 +81,11 @@ def _mission(host: str | None, uid: str) -> str | None:
 def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_scale: str = "UTC"
                    ) -> ProductRecord:
     """A record from one ``epn_core`` row. Raises ``ValueError`` without a ``granule_uid``."""
-    uid = text(row.get("granule_uid"))
-    if not uid:
+    granule = text(row.get("granule_uid"))
+    if not granule:
         raise ValueError("row has no granule_uid")
-    lid, _, vid = uid.partition("::")
+    ident = granule_identity(granule)
+    uid, lid = ident["uid"], ident["lid"]
     hosts = _split(row.get("instrument_host_name"))
     instruments = _split(row.get("instrument_name"))
     slug = _mission(hosts[0] if hosts else None, uid)
@@ -96,10 +100,15 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
     size = number(row.get("access_estsize"))
     targets = missions.canonical_targets(_split(row.get("target_name")))
     access = text(row.get("access_url"))
+    label_url = text(row.get("label_url"))
+    # PSA: access_url is a zip bundle (label + data); label_url is the product's own file, which for an
+    # attached label *is* the data file — then that file, not the bundle, is the data
+    attached = bool(label_url) and not label_url.lower().split("?", 1)[0].endswith((".lbl", ".xml"))
+    data_urls = [label_url] if attached else ([access] if access else [])
     return ProductRecord(
         metadata_source="service",
-        uid=uid, lid=lid, vid=vid or None,
-        product_id=lid.rsplit(":", 1)[-1] if lid.startswith("urn:") else (text(row.get("obs_id")) or lid),
+        uid=uid, lid=lid, vid=ident["vid"],
+        product_id=ident["product_id"] if ident["label_format"] else (text(row.get("obs_id")) or lid),
         title=text(row.get("title")) or text(row.get("obs_id")), mission=slug, agency=missions.agency(slug),
         instrument_host=hosts[0] if hosts else None,
         instrument=missions.canonical_instrument(slug, instruments[0]) if instruments else None,
@@ -107,8 +116,8 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
         processing_level=missions.pds4_level(slug, native) if native else None,
         processing_level_native=native, start_time=julian_to_utc(row.get("time_min"), scale),
         stop_time=julian_to_utc(row.get("time_max"), scale), **box._asdict(),
-        label_format="PDS4" if lid.startswith("urn:") and vid else None,
-        data_urls=[access] if access else [], file_size=round(size * 1024) if size is not None else None,
+        label_format=ident["label_format"], label_url=label_url, data_urls=data_urls,
+        file_size=round(size * 1024) if size is not None and not attached else None,
         archive=archive,
     )
 
@@ -122,9 +131,10 @@ class EPNTAPSource(RecordSource):
     Options
     -------
     schema : str
-        The service's schema: the table is ``<schema>.epn_core`` (or give ``table`` whole).
+        The service's schema: the table is ``<schema>.epn_core`` (or give ``table`` whole; ESA PSA's
+        preset uses ``psa``).
     table : str
-        Default ``epn_core``.
+        Default ``<schema>.epn_core``, or ``epn_core`` without a schema.
     target : str
         ``target_name = '…'`` (None: every target).
     instrument_host : str
@@ -142,11 +152,13 @@ class EPNTAPSource(RecordSource):
     description = "any EPN-TAP service (ESA PSA, VESPA): granules of <schema>.epn_core"
     default_target: str | None = None
     default_instrument_host: str | None = None
+    #: schema of the service's ``epn_core`` table (ESA PSA: ``psa``)
+    default_schema: str | None = None
 
     def __init__(self, url: str | None = None, **kw: Any) -> None:
         super().__init__(url, **kw)
         o = self.options
-        schema = o.get("schema")
+        schema = o.get("schema", self.default_schema)
         self.table = o.get("table") or (f"{schema}.epn_core" if schema else "epn_core")
         self.maxrec = int(o.get("maxrec", 1000))
         if self.maxrec < 1:
@@ -185,7 +197,7 @@ class EPNTAPSource(RecordSource):
         for _ in range(self.max_pages):
             params = {"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": "votable", "MAXREC": self.maxrec,
                       "QUERY": self.query(after, since)}
-            response = self.transport.get(with_query(self.sync_url, params))
+            response = self.get(with_query(self.sync_url, params))
             rows, status = read_votable(response.content, self.sync_url)
             self._cursor["pages"] += 1
             for row in rows:

@@ -21,7 +21,7 @@ from ..labels import footprint as fp
 from ..labels.values import number, text, utc_time
 from ..record import ProductRecord
 from .base import ProductRef
-from .records import RecordSource, pds3_level
+from .records import RecordSource, identity, pds3_level
 from .votable import read_votable, with_query
 
 __all__ = ["PDAPSource", "pdap_record", "plain_columns"]
@@ -69,16 +69,13 @@ def pdap_record(row: Mapping[str, Any], *, archive: str = "pdap", data_set_id: s
         raise ValueError("row has no PRODUCT_ID")
     access = _first(row, "DATA_ACCESS_REFERENCE", "PRODUCT_URL", "DATA_URL", "FILE_URL")
     vid = _first(row, "PRODUCT_VERSION_ID", "VERSION_ID")
-    if product_id.startswith("urn:"):
-        lid, _, inline = product_id.partition("::")
-        vid = inline or vid or (access.rsplit("::", 1)[1] if access and "::" in access else None)
-        identity = {"uid": f"{lid}::{vid}" if vid else lid, "lid": lid, "vid": vid,
-                    "product_id": lid.rsplit(":", 1)[-1], "label_format": "PDS4"}
-    elif data_set:
-        identity = {"uid": f"{data_set}/{product_id}", "lid": f"{data_set}/{product_id}", "vid": vid,
-                    "product_id": product_id, "label_format": "PDS3"}
-    else:
+    if product_id.startswith("urn:") and "::" not in product_id and not vid and access and "::" in access:
+        vid = access.rsplit("::", 1)[1]
+    if not product_id.startswith("urn:") and not data_set:
         raise ValueError(f"product {product_id} has no DATA_SET_ID")
+    urn = product_id.startswith("urn:")
+    ident = identity(lid=product_id if urn else None, vid=vid, data_set_id=data_set,
+                     product_id=None if urn else product_id)
     host = _first(row, "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID", "SPACECRAFT_NAME")
     slug = (missions.resolve_mission(_first(row, "MISSION_NAME")) or missions.mission_from_host(host)
             or missions.mission_from_identifier(data_set) or missions.mission_from_identifier(product_id)
@@ -90,7 +87,7 @@ def pdap_record(row: Mapping[str, Any], *, archive: str = "pdap", data_set_id: s
     label = _first(row, "LABEL_URL", "LABEL_FILE_URL")
     return ProductRecord(
         metadata_source="service",
-        **identity, title=_first(row, "PRODUCT_NAME", "TITLE", "DATA_SET_NAME"), mission=slug,
+        **ident, title=_first(row, "PRODUCT_NAME", "TITLE", "DATA_SET_NAME"), mission=slug,
         agency=missions.agency(slug), instrument_host=host,
         instrument=missions.canonical_instrument(slug, instrument) if instrument else None, targets=targets,
         target="Moon" if "Moon" in targets else (targets[0] if targets else None),
@@ -160,7 +157,7 @@ class PDAPSource(RecordSource):
         number_ = first
         for _ in range(self.max_pages):
             query = {**params, "RETURN_TYPE": "VOTABLE", "PAGE_SIZE": self.page_size, "PAGE_NUMBER": number_}
-            response = self.transport.get(with_query(self.metadata_url, query))
+            response = self.get(with_query(self.metadata_url, query))
             rows, _ = read_votable(response.content, self.metadata_url)
             yield number_, rows
             if len(rows) < self.page_size:

@@ -1,22 +1,23 @@
 """``pds-api``: the NASA PDS Registry Search API (``https://pds.nasa.gov/api/search/1/``).
 
 Discovery queries ``GET {base}/products`` with the query language of the API (``q=``), built from the
-source's filters, and pages through the answer with ``sort`` + ``search-after`` (the sort values of the
-last product of a page; older servers: ``paging="start"`` for ``start`` offsets). Each product's
+source's filters as ONE bracketed group (the registry's ``Search.g4`` grammar takes a single term at the
+top level: ``((a) and (b))``; ``(a) and (b)`` is HTTP 400), and pages through the answer with ``sort`` +
+``search-after`` (the sort values of the last product of a page). ``start`` offsets were removed from
+the API in spec 1.4.0 and ``keywords`` is not implemented server-side: both are refused. Each product's
 ``properties`` — a flat map from PDS4 paths (``pds:Time_Coordinates.pds:start_date_time``,
 ``ops:Data_File_Info.ops:file_ref``, ``ref_lid_target``...) to lists of strings — become a
 :class:`~archive_fed.record.ProductRecord` directly, without fetching the label; ``fetch_labels=True``
 instead yields the label URLs (``ops:Label_File_Info.ops:file_ref``) for the engine to fetch and normalize.
 
 >>> query_text(target="Moon", start="2009-01-01")
-'(product_class eq "Product_Observational") and (ref_lid_target eq \
+'((product_class eq "Product_Observational") and (ref_lid_target eq \
 "urn:nasa:pds:context:target:satellite.earth.moon") and \
-(pds:Time_Coordinates.pds:stop_date_time ge "2009-01-01T00:00:00Z")'
+(pds:Time_Coordinates.pds:stop_date_time ge "2009-01-01T00:00:00Z"))'
 """
 from __future__ import annotations
 
 import datetime as _dt
-import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -25,12 +26,10 @@ from .. import missions
 from ..errors import SourceError
 from ..labels import footprint as fp
 from ..labels.values import is_null, number, utc_time
-from ..record import PROCESSING_LEVELS, ProductRecord, format_time
+from ..record import PROCESSING_LEVELS, ProductRecord, format_time, pds4_uid
 from ..transport import url_join
 from .base import ProductRef
-from .records import TARGET_LIDS, RecordSource, level_from_lid, level_word, target_lid
-
-log = logging.getLogger("archive_fed.sources")
+from .records import TARGET_LIDS, RecordSource, identity, level_from_lid, level_word, target_lid
 
 __all__ = ["TARGET_LIDS", "PDSAPISource", "RecordSource", "product_record", "query_text"]
 
@@ -48,27 +47,39 @@ def _iso(value: Any, what: str) -> str:
     return format_time(when) or ""
 
 
+def _literal(value: str, what: str) -> str:
+    """A ``q`` string literal: the grammar's ``STRINGVAL`` has no escape, so a ``"`` cannot be sent."""
+    if '"' in value or "\n" in value or "\r" in value:
+        raise SourceError(f"{what}: {value!r} cannot be written in the registry's query language "
+                          "(a string literal holds no double quote or line break)")
+    return f'"{value}"'
+
+
 def query_text(*, target: str | None = None, start: Any = None, stop: Any = None, since: Any = None,
                product_class: str | None = "Product_Observational", q: str | None = None) -> str:
-    """The ``q=`` expression for the filters (each clause parenthesised, joined by ``and``).
+    """The ``q=`` expression for the filters: one bracketed group ``((a) and (b) …)`` at the top level
+    (NASA-PDS/registry-api ``Search.g4``: ``query : queryTerm EOF``), or ``""`` without filters.
 
     ``start``/``stop`` keep products whose observation interval overlaps [start, stop]; ``since`` keeps
-    products (re)harvested into the registry since then; ``q`` is appended as given.
+    products (re)harvested into the registry since then; ``q`` is ``and``-ed in as given.
     """
     clauses = []
     if product_class:
-        clauses.append(f'product_class eq "{product_class}"')
+        clauses.append(f"product_class eq {_literal(product_class, 'product_class')}")
     if target:
-        clauses.append(f'ref_lid_target eq "{target_lid(target)}"')
+        clauses.append(f"ref_lid_target eq {_literal(target_lid(target), 'target')}")
     if start is not None:
         clauses.append(f'pds:Time_Coordinates.pds:stop_date_time ge "{_iso(start, "start")}"')
     if stop is not None:
         clauses.append(f'pds:Time_Coordinates.pds:start_date_time le "{_iso(stop, "stop")}"')
     if since is not None:
         clauses.append(f'ops:Harvest_Info.ops:harvest_date_time ge "{_iso(since, "since")}"')
-    if q:
+    if q and q.strip():
         clauses.append(q.strip())
-    return " and ".join(c if _is_group(c) else f"({c})" for c in clauses)
+    groups = [c if _is_group(c) else f"({c})" for c in clauses]
+    if len(groups) <= 1:
+        return groups[0] if groups else ""
+    return "(" + " and ".join(groups) + ")"
 
 
 def _is_group(text: str) -> bool:
@@ -224,11 +235,17 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
              or (product.get("metadata") or {}).get("label_url"))
     data_urls = [url_join(base_url, ref) for ref in props.all("ops:Data_File_Info.ops:file_ref")]
     sizes = [int(v) for v in map(number, props.all("ops:Data_File_Info.ops:file_size")) if v is not None]
-    product_id = next(iter(props.ending(":product_id")), None) or (lid.rsplit(":", 1)[-1] if lid.startswith(
-        "urn:") else lid)
+    product_id = next(iter(props.ending(":product_id")), None) or next(iter(props.ending(".PRODUCT_ID")), None)
+    data_set_id = next(iter(props.ending(":data_set_id")), None) or next(iter(props.ending(".DATA_SET_ID")),
+                                                                          None)
+    if data_set_id and product_id and not lid.startswith("urn:"):
+        # a PDS3 product served under its PDS3 identity: the uid every PDS3 source gives it
+        ident = identity(data_set_id=data_set_id, product_id=product_id, vid=vid)
+    else:
+        ident = {"uid": pds4_uid(lid, vid), "lid": lid, "vid": vid, "label_format": "PDS4",
+                 "product_id": product_id or (lid.rsplit(":", 1)[-1] if lid.startswith("urn:") else lid)}
     return ProductRecord(
-        metadata_source="service",
-        uid=f"{lid}::{vid}" if vid else lid, lid=lid, vid=vid, product_id=product_id,
+        metadata_source="service", **ident,
         title=props.first("pds:Identification_Area.pds:title") or product.get("title"),
         mission=slug, agency=missions.agency(slug), instrument_host=hosts[0] if hosts else None,
         instrument=instrument, targets=targets,
@@ -238,7 +255,7 @@ def product_record(product: Mapping[str, Any], *, base_url: str, archive: str = 
                             or product.get("start_date_time")),
         stop_time=utc_time(props.first("pds:Time_Coordinates.pds:stop_date_time")
                            or product.get("stop_date_time")),
-        **_footprint(props)._asdict(), label_format="PDS4",
+        **_footprint(props)._asdict(),
         label_url=url_join(base_url, label) if label else None, data_urls=list(dict.fromkeys(data_urls)),
         file_size=sum(sizes) if sizes else None,
         md5=(props.first("ops:Data_File_Info.ops:md5_checksum") or "").lower() or None, archive=archive,
@@ -283,9 +300,7 @@ class PDSAPISource(RecordSource):
     start, stop : date or time
         Observation interval overlapping [start, stop].
     q : str
-        More query language, ``and``-ed with the filters.
-    keywords : str
-        Free-text search (the API ignores ``q`` when keywords are given).
+        More query language, ``and``-ed with the filters (one term: a comparison or a bracketed group).
     fields : str or list
         Properties to return; the ones records need are always added.
     product_class : str
@@ -294,8 +309,6 @@ class PDSAPISource(RecordSource):
         Products per page (default 100).
     sort : str or list
         Sort fields for ``search-after`` paging (default harvest time, then lidvid).
-    paging : ``"search-after"`` or ``"start"``
-        ``"start"`` pages with ``start`` offsets, for servers older than ``search-after``.
     search_after : list
         Resume after these sort values (a previous run's ``cursor()["search_after"]``).
     fetch_labels : bool
@@ -317,8 +330,13 @@ class PDSAPISource(RecordSource):
         if self.limit < 1:
             raise SourceError(f"{self.name}: limit must be >= 1")
         self.paging = options.get("paging", "search-after")
-        if self.paging not in ("search-after", "start"):
-            raise SourceError(f"{self.name}: paging must be 'search-after' or 'start', not {self.paging!r}")
+        if self.paging != "search-after":
+            raise SourceError(f"{self.name}: paging {self.paging!r} is not available: 'start' offsets were "
+                              "removed from the Search API in spec 1.4.0 (a server ignores them and answers "
+                              "page 1 again); pages go by sort + search-after")
+        if options.get("keywords"):
+            raise SourceError(f"{self.name}: 'keywords' is not implemented by the registry server (it would "
+                              "answer every product); filter with q, e.g. 'title like \"*LROC*\"'")
         self.sort = _names(options.get("sort")) or list(DEFAULT_SORT)
         self.fetch_labels = bool(options.get("fetch_labels", False))
         if self.target:
@@ -336,15 +354,10 @@ class PDSAPISource(RecordSource):
                        product_class=o.get("product_class", "Product_Observational"), q=o.get("q"))
         if q:
             params["q"] = q
-        if o.get("keywords"):
-            params["keywords"] = ",".join(_names(o["keywords"]))
-            if q:
-                log.warning("%s: the API ignores q (the filters) when keywords are given", self.name)
         fields = _names(o.get("fields"))
         if fields:
             params["fields"] = ",".join(dict.fromkeys([*fields, *RECORD_FIELDS, *self.sort]))
-        if self.paging == "search-after":
-            params["sort"] = ",".join(self.sort)
+        params["sort"] = ",".join(self.sort)
         return params
 
     def discover(self, *, since: _dt.datetime | None = None, state: dict[str, Any] | None = None
@@ -352,18 +365,15 @@ class PDSAPISource(RecordSource):
         state = state or {}
         resume = state if state and not state.get("complete") else {}
         after = self.options.get("search_after") or resume.get("search_after")
-        start = int(resume.get("start", self.options.get("start_offset", 0)) or 0)
         base = self.params(since)
-        self._cursor = {"paging": self.paging, "sort": self.sort if self.paging == "search-after" else [],
-                        "search_after": list(after) if after else None, "start": start, "pages": 0,
+        self._cursor = {"paging": self.paging, "sort": self.sort,
+                        "search_after": list(after) if after else None, "pages": 0,
                         "hits": None, "complete": False}
         for _ in range(self.max_pages):
             params = dict(base)
-            if self.paging == "search-after" and after:
+            if after:
                 params["search-after"] = ",".join(str(v) for v in after)
-            elif self.paging == "start":
-                params["start"] = start
-            answer = self.transport.get_json(self.products_url, params=params)
+            answer = self.get_json(self.products_url, params=params)
             products, hits = self._page(answer)
             self._cursor["pages"] += 1
             self._cursor["hits"] = hits
@@ -373,10 +383,6 @@ class PDSAPISource(RecordSource):
                     yield ref
             if len(products) < self.limit:
                 break
-            if self.paging == "start":
-                start += len(products)
-                self._cursor["start"] = start
-                continue
             last = self._sort_values(products[-1])
             if after is not None and list(last) == list(after):
                 raise self.malformed(self.products_url, "search-after did not advance (the server ignores "

@@ -9,7 +9,7 @@ preset     protocol        default endpoint                                   ac
 jaxa-darts pds3-volume     https://data.darts.isas.jaxa.jp/pub/pds3/          open
 cnsa-clpds pds4-bundle     https://moon.bao.ac.cn/                            login
 nasa-pds   pds-api         https://pds.nasa.gov/api/search/1/                 open
-esa-psa    epn-tap         https://archives.esac.esa.int/psa-tap/tap/         open
+esa-psa    epn-tap         https://psa.esa.int/psa-tap/tap/                   open
 isro-pradan pds4-bundle    https://pradan.issdc.gov.in/ch2/                   login
 kari-kpds  pds4-bundle     https://kpds.kari.re.kr/                           open
 ========== =============== ================================================== ==========
@@ -152,5 +152,6 @@ class ESAPSASource(EPNTAPSource):
     name = "esa-psa"
     protocol = "EPN-TAP 2.0 (TAP sync, ADQL) at ESA PSA, target Moon"
     description = "ESA Planetary Science Archive: lunar granules (SMART-1) via EPN-TAP"
-    default_url = "https://archives.esac.esa.int/psa-tap/tap/"
+    default_url = "https://psa.esa.int/psa-tap/tap/"
     default_target = "Moon"
+    default_schema = "psa"

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .. import missions
-from ..errors import SourceError
-from ..record import ProductRecord
-from ..transport import Response
+from ..errors import FetchError, SourceError
+from ..record import ProductRecord, pds3_uid, pds4_uid
+from ..transport import Response, with_params
 from .base import Problem, ProductRef, Source
 
-__all__ = ["TARGET_LIDS", "target_lid", "RecordSource", "record_bytes", "level_word", "level_from_lid", "pds3_level", "LEVEL_WORD"]
+__all__ = ["identity", "granule_identity", "TARGET_LIDS", "target_lid", "RecordSource", "record_bytes", "level_word", "level_from_lid", "pds3_level", "LEVEL_WORD"]
 
 #: A level word inside a product type or PDS3 data set id: ``LEVEL2B0``, ``L3C``, ``EDR``, ``CDR``...
 LEVEL_WORD = re.compile(r"LEVEL[ _-]?([0-9][0-9A-Z]*)|(?:^|[_-])(L[0-9][0-9A-Z]*)(?:$|[_-])|"
@@ -36,6 +36,46 @@ def level_from_lid(lid: str | None) -> str | None:
     return next((level for word, level in (("raw", "Raw"), ("calibrated", "Calibrated"),
                                            ("derived", "Derived"), ("telemetry", "Telemetry"))
                  if word in tokens), None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# identity: the record fields every API source derives its uid from (one rule: record.pds3_uid/pds4_uid)
+# ---------------------------------------------------------------------------------------------------
+def identity(*, lid: str | None = None, vid: str | None = None, data_set_id: str | None = None,
+             product_id: str | None = None) -> dict[str, Any]:
+    """``uid``/``lid``/``vid``/``product_id``/``label_format`` of a product an API reports: a PDS4
+    product by its ``urn:`` LID (``lid::vid``), a PDS3 product by ``DATA_SET_ID/PRODUCT_ID``
+    (:func:`archive_fed.record.pds3_uid`). Raises ``ValueError`` when neither is there."""
+    if lid and lid.startswith("urn:"):
+        lid, _, inline = lid.partition("::")
+        vid = inline or vid
+        return {"uid": pds4_uid(lid, vid), "lid": lid, "vid": vid or None,
+                "product_id": product_id or lid.rsplit(":", 1)[-1], "label_format": "PDS4"}
+    uid = pds3_uid(data_set_id, product_id) if data_set_id else None
+    if uid is None:
+        raise ValueError("no PDS4 LID and no PDS3 DATA_SET_ID + PRODUCT_ID")
+    return {"uid": uid, "lid": uid, "vid": vid or None, "product_id": uid.rsplit("/", 1)[-1],
+            "label_format": "PDS3"}
+
+
+def granule_identity(granule_uid: str) -> dict[str, Any]:
+    """:func:`identity` of an EPN-TAP ``granule_uid``. ESA PSA writes a PDS3 product as
+    ``DATA_SET_ID:DATA:PRODUCT_ID::version`` (planetarypy's ``psa`` module reads it so) and a PDS4 one
+    as its LIDVID; any other form is kept whole as the uid.
+
+    >>> granule_identity("S1-L-X-AMIE-2-EDR-V1.0:DATA:AMI_EE3_050110_00001_00010::1.0")["uid"]
+    'S1-L-X-AMIE-2-EDR-V1.0/AMI_EE3_050110_00001_00010'
+    """
+    value = " ".join(str(granule_uid).split())
+    if value.startswith("urn:"):
+        return identity(lid=value)
+    body, _, version = value.partition("::")
+    parts = body.split(":")
+    if len(parts) >= 3 and parts[0] and parts[-1]:
+        found = identity(data_set_id=parts[0], product_id=parts[-1], vid=version or None)
+        return found
+    return {"uid": value, "lid": body, "vid": version or None, "product_id": parts[-1] or body,
+            "label_format": None}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -85,6 +125,30 @@ class RecordSource(Source):
         if ref.hints.get("record") is None:
             return super().to_record(ref, data)
         return ProductRecord.from_dict(json.loads(data))
+
+    # ---- requests: a 4xx answer is the service refusing the request, with its reason -----------------
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The decoded JSON answer to ``GET url?params``; see :meth:`refused`."""
+        try:
+            return self.transport.get_json(url, params=params)
+        except FetchError as exc:
+            raise self.refused(exc, with_params(url, params)) from None
+
+    def get(self, url: str) -> Response:
+        """The answer to ``GET url``; see :meth:`refused`."""
+        try:
+            return self.transport.get(url)
+        except FetchError as exc:
+            raise self.refused(exc, url) from None
+
+    def refused(self, exc: FetchError, url: str) -> FetchError | SourceError:
+        """A 4xx answer becomes a :class:`SourceError` carrying the service's own message (the transport
+        keeps it, size-capped and with credentials masked); anything else stays the FetchError."""
+        status = getattr(exc, "status", None)
+        if status is None or not 400 <= status < 500:
+            return exc
+        detail = getattr(exc, "detail", "") or "no message in the answer"
+        return SourceError(f"{self.name} refused the request (HTTP {status}): {detail}", path=exc.path or url)
 
     def problem(self, where: str, message: str, error: str = "SourceError") -> None:
         """Quarantine one unusable product of an otherwise good answer (the harvest goes on)."""

@@ -4,11 +4,13 @@
 Each service is a route callable for :class:`archive_fed.testing.servers.ArchiveServer` that speaks its
 protocol the way the documentation describes it — query parameters, paging, answer shapes, error answers:
 
-* :class:`PDSRegistry` — NASA PDS Registry Search API ``/api/search/1/products``: the ``q`` query language
-  (``eq ne gt ge lt le like``, ``and or not``, parentheses), ``sort`` + ``search-after``, ``start``,
-  ``limit``, ``fields``, ``keywords``; answers ``{"summary": …, "data": [product…]}`` whose
+* :class:`PDSRegistry` — NASA PDS Registry Search API ``/api/search/1/products``: the ``q`` grammar of
+  the registry's ``Search.g4`` (one term at the top level; anything else is HTTP 400), ``sort`` +
+  ``search-after``, ``limit``, ``fields``; ``keywords`` and ``start`` are ignored as the real server does;
+  answers ``{"summary": …, "data": [product…]}`` whose
   ``properties`` map PDS4 paths to lists of strings (:func:`label_properties` flattens a PDS4 label so).
-* :class:`ODEService` — ODE REST ``/live2/?query=product&…&output=JSON`` with ``offset``/``limit``; a single
+* :class:`ODEService` — ODE REST ``/live2/?query=product&…&output=JSON`` with ``offset`` (from 1)/``limit``;
+  ``Status: ERROR`` without ``ihid``+``iid``+``pt``; ``query=iipt`` lists the valid combinations; a single
   product comes back as a bare object, none as ``"No Products Found"``.
 
 The VOTable services (EPN-TAP, PDAP) are in :mod:`archive_fed.testing.tap_services`; the paging and fault
@@ -96,8 +98,10 @@ def label_properties(label: bytes, *, label_url: str, harvested: dt.datetime, da
     return {k: v for k, v in props.items() if v}
 
 
-def api_product(props: dict[str, list[str]], *, node: str = "PDS_IMG") -> dict[str, Any]:
-    """One product of a Search API answer (``Accept: application/json``) around its properties."""
+def api_product(props: dict[str, list[str]]) -> dict[str, Any]:
+    """One product of a Search API answer (``Accept: application/json``) around its properties, in the
+    shape of NASA-PDS/pds-api ``docs/source/guides/search/responses.rst`` (``metadata`` holds
+    ``label_url``, ``update_date_time``, ``version``; ``node_name`` only in the pds4+json form)."""
     def refs(key: str) -> list[dict[str, str]]:
         return [{"id": lid, "href": f"/products/{lid}"} for lid in props.get(key, [])]
 
@@ -109,8 +113,9 @@ def api_product(props: dict[str, list[str]], *, node: str = "PDS_IMG") -> dict[s
         "stop_date_time": first.get("pds:Time_Coordinates.pds:stop_date_time"),
         "investigations": refs("ref_lid_investigation"), "targets": refs("ref_lid_target"),
         "observing_system_components": refs("ref_lid_instrument_host") + refs("ref_lid_instrument"),
-        "metadata": {"label_url": first["ops:Label_File_Info.ops:file_ref"], "node_name": node,
-                     "update_date_time": first["ops:Harvest_Info.ops:harvest_date_time"]},
+        "metadata": {"label_url": first["ops:Label_File_Info.ops:file_ref"],
+                     "update_date_time": first["ops:Harvest_Info.ops:harvest_date_time"],
+                     "version": first["pds:Identification_Area.pds:version_id"]},
         "properties": props,
     }
 
@@ -157,8 +162,20 @@ def registry_products(n: int, *, mission: str = "lro", base_url: str = "http://a
 
 
 # ---- the query language --------------------------------------------------------------------------
-_TOKEN = re.compile(r'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|([^\s()"]+))')
-_OPS = {"eq", "ne", "gt", "ge", "lt", "le", "like"}
+# NASA-PDS/registry-api ``lexer/.../Search.g4`` (restated, not copied):
+#   query      := term EOF                      -- exactly ONE term at the top level
+#   term       := comparison | like | exists | group
+#   group      := [NOT] "(" expression ")"
+#   expression := term (AND term)+ | term (OR term)+ | term     -- no mixing of and/or in one group
+#   comparison := fields (eq|ne|gt|ge|lt|le) (NUMBER | STRING)  -- operators case-insensitive
+#   like       := fields LIKE STRING ;  exists := EXISTS fields
+#   fields     := FIELD | ALL "(" FIELD ")" | ANY "(" FIELD ")"
+#   STRING     := '"' [^"\r\n]* '"' (no escapes) ; NUMBER := -?[0-9]+(.[0-9]*)? ; FIELD := [A-Za-z_*][A-Za-z0-9_.:/*]*
+# So ``(a) and (b)`` is a syntax error (HTTP 400), ``((a) and (b))`` and ``a eq "x"`` are fine.
+_TOKEN = re.compile(r'\s*(?:(\()|(\))|("[^"\r\n]*")|(-?[0-9]+(?:\.[0-9]*)?)(?![A-Za-z_.:/*])|'
+                    r'([A-Za-z_*][A-Za-z0-9_.:/*]*))')
+_OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
+_KEYWORDS = _OPS | {"and", "or", "like", "exists", "all", "any"}
 
 
 class QueryError(ValueError):
@@ -167,103 +184,116 @@ class QueryError(ValueError):
 
 def _tokens(text: str) -> list[tuple[str, str]]:
     out, pos = [], 0
-    text = text.strip()
+    text = text.rstrip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise QueryError(f"cannot parse query at {text[pos:pos + 20]!r}")
+            raise QueryError(f"token recognition error at: {text[pos:pos + 20]!r}")
         pos = match.end()
-        if match.group(1):
+        paren_open, paren_close, string, number, word = match.groups()
+        if paren_open:
             out.append(("(", "("))
-        elif match.group(2):
+        elif paren_close:
             out.append((")", ")"))
-        elif match.group(3) is not None:
-            out.append(("str", match.group(3)))
-        elif match.group(4):
-            out.append(("word", match.group(4)))
+        elif string is not None:
+            out.append(("str", string[1:-1]))
+        elif number is not None:
+            out.append(("num", number))
+        elif word in ("NOT", "not"):
+            out.append(("not", word))
+        elif word.lower() in _KEYWORDS:
+            out.append((word.lower(), word))
+        else:
+            out.append(("field", word))
     return out
 
 
-def _compare(values: list[str], op: str, literal: str) -> bool:
-    def key(text: str) -> Any:
-        try:
-            return (0, parse_time(text)) if re.match(r"^\d{4}-\d{2}-\d{2}T", text) else (1, float(text))
-        except ValueError:
-            return (2, text)
+def _key(text: str) -> Any:
+    try:
+        return (0, parse_time(text)) if re.match(r"^\d{4}-\d{2}-\d{2}T", text) else (1, float(text))
+    except ValueError:
+        return (2, text)
 
-    right = key(literal)
-    results = []
-    for value in values:
-        left = key(value)
+
+def _compare(values: list[str], op: str, literal: str, quantifier: str = "any") -> bool:
+    right = _key(literal)
+
+    def one(value: str) -> bool:
         if op == "like":
-            results.append(fnmatch.fnmatchcase(value.lower(), literal.lower().replace("%", "*")))
-        elif left[0] != right[0]:
-            results.append(op == "ne")
-        else:
-            results.append({"eq": left == right, "ne": left != right, "gt": left > right,
-                            "ge": left >= right, "lt": left < right, "le": left <= right}[op])
-    if op == "ne":
-        return all(results)
+            return fnmatch.fnmatchcase(value.lower(), literal.lower())
+        left = _key(value)
+        if left[0] != right[0]:
+            return op == "ne"
+        return {"eq": left == right, "ne": left != right, "gt": left > right, "ge": left >= right,
+                "lt": left < right, "le": left <= right}[op]
+
+    results = [one(v) for v in values]
+    if op == "ne" or quantifier == "all":
+        return bool(results) and all(results) if quantifier == "all" else all(results)
     return any(results)
 
 
 def compile_query(text: str) -> Callable[[dict[str, list[str]]], bool]:
-    """A predicate over properties for a ``q`` expression (raises :class:`QueryError`)."""
+    """A predicate over properties for a ``q`` expression; :class:`QueryError` for whatever the
+    registry's grammar rejects."""
     tokens = _tokens(text)
     pos = 0
 
-    def peek() -> tuple[str, str] | None:
-        return tokens[pos] if pos < len(tokens) else None
+    def peek() -> str | None:
+        return tokens[pos][0] if pos < len(tokens) else None
 
-    def take() -> tuple[str, str]:
+    def take(*kinds: str) -> tuple[str, str]:
         nonlocal pos
         if pos >= len(tokens):
-            raise QueryError("unexpected end of query")
+            raise QueryError(f"mismatched input '<EOF>' expecting {' or '.join(kinds)}")
+        kind, value = tokens[pos]
+        if kinds and kind not in kinds:
+            raise QueryError(f"mismatched input {value!r} expecting {' or '.join(kinds)}")
         pos += 1
-        return tokens[pos - 1]
+        return kind, value
 
-    def or_expr() -> Callable:
-        parts = [and_expr()]
-        while peek() == ("word", "or"):
+    def fields() -> tuple[str, str]:
+        if peek() in ("all", "any"):
+            quantifier = take()[0]
+            take("(")
+            name = take("field")[1]
+            take(")")
+            return quantifier, name
+        return "any", take("field")[1]
+
+    def term() -> Callable:
+        if peek() in ("not", "("):
+            negate = peek() == "not"
+            if negate:
+                take()
+            take("(")
+            parts, joiner = [term()], None
+            while peek() in ("and", "or"):
+                word = take()[0]
+                if joiner is not None and word != joiner:
+                    raise QueryError(f"extraneous input {word!r}: and/or mixed in one group")
+                joiner = word
+                parts.append(term())
+            take(")")
+            combine = any if joiner == "or" else all
+            return (lambda p: not combine(f(p) for f in parts)) if negate else (
+                lambda p: combine(f(p) for f in parts))
+        if peek() == "exists":
             take()
-            parts.append(and_expr())
-        return lambda p: any(f(p) for f in parts)
-
-    def and_expr() -> Callable:
-        parts = [not_expr()]
-        while peek() == ("word", "and"):
+            _, name = fields()
+            return lambda p: bool(p.get(name))
+        quantifier, name = fields()
+        if peek() == "like":
             take()
-            parts.append(not_expr())
-        return lambda p: all(f(p) for f in parts)
+            literal = take("str")[1]
+            return lambda p: _compare(p.get(name, []), "like", literal, quantifier)
+        op = take(*sorted(_OPS))[0]
+        literal = take("str", "num")[1]
+        return lambda p: _compare(p.get(name, []), op, literal, quantifier)
 
-    def not_expr() -> Callable:
-        if peek() == ("word", "not"):
-            take()
-            inner = not_expr()
-            return lambda p: not inner(p)
-        return atom()
-
-    def atom() -> Callable:
-        kind, value = take()
-        if kind == "(":
-            inner = or_expr()
-            if take()[0] != ")":
-                raise QueryError("missing )")
-            return inner
-        if kind != "word":
-            raise QueryError(f"expected a field, got {value!r}")
-        op_kind, op = take()
-        if op_kind != "word" or op not in _OPS:
-            raise QueryError(f"unknown operator {op!r}")
-        lit_kind, literal = take()
-        if lit_kind not in ("str", "word"):
-            raise QueryError("expected a literal")
-        field = value
-        return lambda p: _compare(p.get(field, []), op, literal)
-
-    predicate = or_expr()
+    predicate = term()
     if pos != len(tokens):
-        raise QueryError(f"unexpected {tokens[pos][1]!r}")
+        raise QueryError(f"extraneous input {tokens[pos][1]!r} expecting <EOF>")
     return predicate
 
 
@@ -284,12 +314,11 @@ class PDSRegistry(PagedService):
         try:
             predicate = compile_query(params["q"]) if params.get("q") else (lambda p: True)
         except QueryError as exc:
-            return 400, {}, {"message": f"bad q: {exc}"}
+            return 400, {"Content-Type": "application/json"}, {
+                "request": "/products", "message": f"The given query string 'q' is not valid: {exc}"}
         limit = int(params.get("limit", 100))
         hits = [p for p in self.products if predicate(p["properties"])]
-        words = [w.lower() for w in params.get("keywords", "").split(",") if w]
-        if words:
-            hits = [p for p in hits if any(w in (p.get("title") or "").lower() for w in words)]
+        # ``keywords`` is not implemented server-side: it changes nothing (ARCHIVES.md, checked 2026-12)
         sort = [f for f in params.get("sort", "").split(",") if f] if self.search_after else []
 
         def sort_key(product: dict[str, Any]) -> tuple:
@@ -298,20 +327,19 @@ class PDSRegistry(PagedService):
         if sort:
             hits.sort(key=sort_key)
         total = len(hits)
-        start = 0
         if params.get("search-after") and sort:
             after = tuple(params["search-after"].split(","))
             if len(after) != len(sort):
                 return 400, {}, {"message": "search-after needs one value per sort field"}
             hits = [p for p in hits if sort_key(p) > after]
-        elif params.get("start"):
-            start = int(params["start"])
-        page = hits[start:start + limit]
+        # no ``start``: removed from the API in spec 1.4.0 (NASA-PDS/pds-api specs/…-1.4.0-swagger.yaml
+        # lists fields, keywords, limit, q, sort, search-after only), so a start offset is ignored
+        page = hits[:limit]
         fields = [f for f in params.get("fields", "").split(",") if f]
         if fields:
             page = [{**p, "properties": {k: v for k, v in p["properties"].items() if k in fields}} for p in page]
-        summary = {"q": params.get("q", ""), "hits": total,
-                   "took": 3, "start": start, "limit": limit, "sort": sort, "properties": fields}
+        summary = {"q": params.get("q", ""), "hits": total, "took": 3, "limit": limit, "sort": sort,
+                   "properties": fields}
         return 200, {}, {"summary": summary, "data": page}
 
 
@@ -336,7 +364,8 @@ def ode_products(n: int, *, base_url: str = "http://archive.invalid",
             east, north = (west + 0.4) % 360.0, south + 5.0
         folder = f"{base_url}/lro/{data_set.lower()}/DATA/{pid}"
         out.append({
-            "pdsid": pid, "ihid": "LRO", "iid": "LROC", "pt": "EDRNAC4", "Data_Set_Id": data_set,
+            "pdsid": pid, "ihid": "LRO", "iid": "LROC", "pt": "EDRWAC4" if pid.endswith("CE") else "EDRNAC4",
+            "Data_Set_Id": data_set,
             "PDSVolume_Id": "LROLRC_0001", "Target_name": "MOON", "Product_version_id": "1",
             "UTC_start_time": begin.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
             "UTC_stop_time": (begin + dt.timedelta(seconds=40)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
@@ -349,7 +378,7 @@ def ode_products(n: int, *, base_url: str = "http://archive.invalid",
                 {"Description": "PRODUCT DATA FILE", "FileName": f"{pid}.IMG", "KBytes": "258269",
                  "Type": "Product", "URL": f"{folder}.IMG"},
                 {"Description": "PRODUCT LABEL FILE", "FileName": f"{pid}.LBL", "KBytes": "4",
-                 "Type": "Label", "URL": f"{folder}.LBL"},
+                 "Type": "Product", "URL": f"{folder}.LBL"},
                 {"Description": "BROWSE IMAGE", "FileName": f"{pid}.jpg", "KBytes": "90", "Type": "Browse",
                  "URL": f"{folder}.jpg"},
             ]},
@@ -358,22 +387,52 @@ def ode_products(n: int, *, base_url: str = "http://archive.invalid",
 
 
 class ODEService(PagedService):
-    """``GET /live2/?query=product&…&output=JSON`` over ``products``."""
+    """``GET /live2/?query=product&…&output=JSON`` over ``products``, strict like ODE REST:
+
+    * a product query needs ``ihid`` + ``iid`` + ``pt`` (or ``pdsid``/``odeid``), else ``Status: ERROR``;
+    * ``offset`` counts from 1 (pdssp/pds_crawler pages ODE from ``offset=1``, built on the ODE REST
+      V2.1 manual): ``offset=k`` answers products k, k+1, …;
+    * ``query=iipt&odemetadb=moon`` lists the instrument host / instrument / product type sets
+      (``ODEResults.IIPTSets.IIPTSet``: ``ODEMetaDB IHID IHName IID IName PT PTName DataSetId
+      NumberProducts ValidFootprints``), derived from the products plus ``extra_sets``.
+    """
 
     path = "/live2/"
 
-    def __init__(self, products: list[dict[str, Any]], **faults: Any) -> None:
+    def __init__(self, products: list[dict[str, Any]], *, extra_sets: Sequence[dict[str, Any]] = (),
+                 **faults: Any) -> None:
         super().__init__(**faults)
         self.products = products
+        self.extra_sets = list(extra_sets)
 
     def routes(self) -> dict[str, Any]:
         return {self.path: self}
 
+    def iipt_sets(self) -> list[dict[str, Any]]:
+        sets: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for p in self.products:
+            key = (p["ihid"], p["iid"], p["pt"])
+            entry = sets.setdefault(key, {
+                "ODEMetaDB": p["Target_name"].upper(), "IHID": p["ihid"], "IHName": "Lunar Reconnaissance Orbiter",
+                "IID": p["iid"], "IName": "Lunar Reconnaissance Orbiter Camera", "PT": p["pt"],
+                "PTName": p["pt"], "DataSetId": p["Data_Set_Id"], "NumberProducts": "0", "ValidFootprints": "T"})
+            entry["NumberProducts"] = str(int(entry["NumberProducts"]) + 1)
+        return [*sets.values(), *self.extra_sets]
+
     def answer(self, params: dict[str, str]) -> tuple:
-        if params.get("query") != "product" or params.get("output", "").upper() != "JSON":
-            return 200, {}, {"ODEResults": {"Status": "ERROR", "Error": "Unsupported query or output"}}
+        if params.get("output", "").upper() != "JSON":
+            return 200, {}, {"ODEResults": {"Status": "ERROR", "Error": "Unsupported output"}}
+        if params.get("query") == "iipt":
+            body = params.get("odemetadb", "").upper()
+            listed = [s for s in self.iipt_sets() if not body or s["ODEMetaDB"].upper() == body]
+            return 200, {}, {"ODEResults": {"Status": "Success", "IIPTSets": {"IIPTSet": listed}}}
+        if params.get("query") != "product":
+            return 200, {}, {"ODEResults": {"Status": "ERROR", "Error": "Unsupported query"}}
+        if not (params.get("pdsid") or params.get("odeid")) and not all(params.get(k) for k in ("ihid", "iid", "pt")):
+            return 200, {}, {"ODEResults": {"Status": "ERROR",
+                                            "Error": "IHID, IID, and PT are required if PDSID or ODEID not set"}}
         hits = [p for p in self.products if p["Target_name"].lower() == params.get("target", "").lower()]
-        for name in ("ihid", "iid", "pt"):
+        for name in ("ihid", "iid", "pt", "pdsid"):
             if params.get(name):
                 hits = [p for p in hits if p[name].lower() == params[name].lower()]
         if "minlat" in params:
@@ -381,8 +440,8 @@ class ODEService(PagedService):
                     and float(p["Minimum_latitude"]) <= float(params["maxlat"])
                     and float(p["Easternmost_longitude"]) >= float(params["westernlon"])
                     and float(p["Westernmost_longitude"]) <= float(params["easternlon"])]
-        offset, limit = int(params.get("offset", 0)), int(params.get("limit", 100))
-        page = hits[offset:offset + limit]
+        offset, limit = max(1, int(params.get("offset", 1))), int(params.get("limit", 100))
+        page = hits[offset - 1:offset - 1 + limit]
         root: dict[str, Any] = {"Count": str(len(hits)), "Status": "Success"}
         if not page:
             root["Products"] = "No Products Found"

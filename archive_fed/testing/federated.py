@@ -80,7 +80,8 @@ class Federation:
         return [make("ode", url + "/live2/", transport=fast_transport(**transport), limit=7),
                 make("pds-api", url + "/api/search/1/", transport=fast_transport(**transport), limit=6,
                      target="Moon"),
-                make("epn-tap", url + "/tap", transport=fast_transport(**transport), maxrec=9, target="Moon"),
+                make("epn-tap", url + "/tap", transport=fast_transport(**transport), maxrec=9, target="Moon",
+                     schema="psa"),
                 make("pdap", url + "/pdap", transport=fast_transport(**transport), page_size=8),
                 self.catalog]
 

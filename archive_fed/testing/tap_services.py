@@ -60,7 +60,7 @@ EPN_COLUMNS = [
     ("c2max", "double"), ("spatial_frame_type", "char"), ("instrument_host_name", "char"),
     ("instrument_name", "char"), ("measurement_type", "char"), ("processing_level", "int"),
     ("access_url", "char"), ("access_format", "char"), ("access_estsize", "int"), ("creation_date", "char"),
-    ("modification_date", "char"), ("release_date", "char"), ("service_title", "char"),
+    ("modification_date", "char"), ("release_date", "char"), ("service_title", "char"), ("label_url", "char"),
 ]
 JD_UNIX_EPOCH = 2440587.5
 
@@ -72,8 +72,10 @@ def julian_day(when: dt.datetime) -> float:
 def smart1_granules(n: int, *, base_url: str = "http://archive.invalid",
                     start: dt.datetime = dt.datetime(2005, 1, 10, tzinfo=dt.timezone.utc),
                     bbox: Callable[[int], Sequence[float]] | None = None) -> list[dict[str, Any]]:
-    """``n`` SMART-1 AMIE granules as the PSA lists them in ``epn_core`` (PDS3 product identifiers
-    ``DATA_SET_ID:DATA:FILE``, CODMAC level 2, Julian-day times in UTC, body-fixed footprints)."""
+    """``n`` SMART-1 AMIE granules as the PSA lists them in ``psa.epn_core``: PDS3 granule ids
+    ``DATA_SET_ID:DATA:PRODUCT_ID::version``, ``access_url`` a zip bundle from the TAP data route,
+    ``label_url`` the product's own file on the PSA FTP tree (planetarypy's ``psa`` module reads these
+    columns so), CODMAC level 2, Julian-day times in UTC, body-fixed footprints."""
     rows = []
     for i in range(n):
         begin = start + dt.timedelta(hours=7 * i)
@@ -84,17 +86,21 @@ def smart1_granules(n: int, *, base_url: str = "http://archive.invalid",
             east, north = (west + 2.0) % 360.0, south + 3.0
         data_set = "S1-L-X-AMIE-2-EDR-V1.0"
         obs = f"AMI_EE3_{begin:%y%m%d}_{i:05d}_00010"
+        granule = f"{data_set}:DATA:{obs}::1.0"
         rows.append({
-            "granule_uid": f"{data_set}:DATA:{obs}.IMG", "granule_gid": data_set, "obs_id": obs,
+            "granule_uid": granule, "granule_gid": f"{data_set}:DATA", "obs_id": obs,
             "dataproduct_type": "im", "target_name": "Moon", "target_class": "satellite",
             "time_min": julian_day(begin), "time_max": julian_day(begin + dt.timedelta(seconds=10)),
             "time_scale": "UTC", "c1min": west, "c1max": east, "c2min": south, "c2max": north,
             "spatial_frame_type": "body", "instrument_host_name": "SMART-1", "instrument_name": "AMIE",
             "measurement_type": "phot.flux.density", "processing_level": 2,
-            "access_url": f"{base_url}/psa/smart1/{obs}.IMG", "access_format": "application/x-pds",
+            "access_url": f"{base_url}/psa-tap/data?retrieval_access=DIRECT&retrieval_type=PRODUCT"
+                          f"&tapclient=EPN-TAP&id={granule}",
+            "access_format": "application/zip",
             "access_estsize": 1025, "creation_date": "2008-03-01T00:00:00", "modification_date":
                 f"2019-06-{1 + i % 28:02d}T00:00:00", "release_date": "2008-03-01T00:00:00",
             "service_title": "psa",
+            "label_url": f"{base_url}/psa/ftp/SMART-1/AMIE/{data_set}/DATA/{obs}.IMG",
         })
     return rows
 
@@ -153,11 +159,13 @@ def adql_predicate(where: str | None) -> Callable[[dict[str, Any]], bool]:
 
 
 class EPNTAPService(PagedService):
-    """``GET /tap/sync`` answering ADQL on ``table`` from ``rows``; ``row_limit`` is the service's own cap."""
+    """``GET /tap/sync`` answering ADQL on ``table`` (PSA's only ``psa.epn_core``) from ``rows``; an unknown
+    table or a query it cannot read is HTTP 400 with the message in a ``QUERY_STATUS=ERROR`` VOTable;
+    ``row_limit`` is the service's own cap."""
 
     path = "/tap/sync"
 
-    def __init__(self, rows: list[dict[str, Any]], *, table: str = "epn_core", row_limit: int | None = None,
+    def __init__(self, rows: list[dict[str, Any]], *, table: str = "psa.epn_core", row_limit: int | None = None,
                  **faults: Any) -> None:
         super().__init__(**faults)
         self.rows = sorted(rows, key=lambda r: r["granule_uid"])
@@ -171,9 +179,11 @@ class EPNTAPService(PagedService):
         if params.get("REQUEST") != "doQuery" or params.get("LANG") != "ADQL":
             return 200, VOTABLE_TYPE, votable([], [], status="ERROR", message="REQUEST=doQuery&LANG=ADQL needed")
         match = _FROM.match(params.get("QUERY", "").strip())
-        if not match or match.group(1) != self.table:
-            return 200, VOTABLE_TYPE, votable([], [], status="ERROR",
-                                              message=f"cannot parse query or no table {self.table}")
+        if not match:
+            return 400, VOTABLE_TYPE, votable([], [], status="ERROR", message="cannot parse query")
+        if match.group(1).lower() != self.table.lower():
+            return 400, VOTABLE_TYPE, votable([], [], status="ERROR",
+                                              message=f"Table '{match.group(1)}' does not exist")
         try:
             predicate = adql_predicate(match.group(2))
         except ValueError as exc:

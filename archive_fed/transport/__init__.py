@@ -26,7 +26,7 @@ from __future__ import annotations
 from .credentials import Credential
 from .fs import TransportFileSystem
 from .http import MiB, Response, Transport
-from .urls import is_within, redact_url, split_userinfo, url_join
+from .urls import is_within, redact_url, split_userinfo, url_join, with_params
 
 __all__ = ["Transport", "Response", "TransportFileSystem", "Credential", "url_join", "is_within",
-           "redact_url", "split_userinfo", "MiB"]
+           "redact_url", "split_userinfo", "with_params", "MiB"]

@@ -16,11 +16,13 @@ Examples
 from __future__ import annotations
 
 import functools
+import html
 import http.client
 import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -186,6 +188,57 @@ def _fail(message: str, url: str, *, status: int | None = None, attempts: int = 
     error.attempts = attempts  # type: ignore[attr-defined]
     error.url = error.path  # type: ignore[attr-defined]
     return error
+
+
+#: bytes of a 4xx answer read for its message, and characters of the message kept
+ERROR_BODY_BYTES, ERROR_MESSAGE_CHARS = 4096, 300
+_SECRET_TEXT = re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+|"
+                          r"((?:token|access_token|api_key|apikey|password|passwd|secret)[\"']?\s*[=:]\s*[\"']?)"
+                          r"[^\s&\"'<>,;]+")
+
+
+def _first_bytes(answer: requests.Response) -> bytes:
+    try:
+        return next(answer.iter_content(ERROR_BODY_BYTES), b"")[:ERROR_BODY_BYTES]
+    except (requests.RequestException, u3.HTTPError, OSError):
+        return b""
+
+
+def _secrets(auth: AuthBase | None) -> list[str]:
+    found = [getattr(auth, "_token", None), getattr(auth, "password", None)]
+    return [str(s) for s in found if s and len(str(s)) >= 4]
+
+
+def error_detail(body: bytes, content_type: str = "", *, secrets: list[str] | tuple[str, ...] = (),
+                 url: str = "") -> str:
+    """The message a service put in an error answer (TAP and the PDS API explain a 400 in the body):
+    JSON ``message``/``error``, a VOTable ``QUERY_STATUS`` INFO, or the text without markup — one line,
+    at most :data:`ERROR_MESSAGE_CHARS` characters, with credentials and secret-looking values masked.
+
+    >>> error_detail(b'{"message": "bad q near token=abc"}', "application/json")
+    'bad q near token=***'
+    """
+    text = body[:ERROR_BODY_BYTES].decode("utf-8", errors="replace")
+    message = ""
+    if "json" in content_type or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            inner = data.get("ODEResults") if isinstance(data.get("ODEResults"), dict) else data
+            message = next((str(inner[k]) for k in ("message", "Message", "error", "Error", "detail")
+                            if inner.get(k)), "")
+    if not message:
+        info = re.search(r"<INFO[^>]*QUERY_STATUS[^>]*>(.*?)</INFO>", text, re.DOTALL | re.IGNORECASE)
+        message = info.group(1) if info else re.sub(r"<[^>]+>", " ", text)
+    message = " ".join(html.unescape(message).split())
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    if url:
+        message = message.replace(url, redact_url(url))
+    message = _SECRET_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + "***", message)
+    return message if len(message) <= ERROR_MESSAGE_CHARS else message[:ERROR_MESSAGE_CHARS - 1] + "…"
 
 
 # --------------------------------------------------------------------------- the transport
@@ -526,8 +579,12 @@ class Transport:
             has_retry_after = "Retry-After" in answer.headers
             if status not in GONE_STATUSES and retry.is_retry(method, status, has_retry_after):
                 raise _Transient(f"HTTP {status}", raw=answer.raw, status=status)
-            raise _fail(f"HTTP {status} {answer.reason or ''}".rstrip(), url, status=status,
-                        attempts=attempts)
+            detail = error_detail(_first_bytes(answer), answer.headers.get("Content-Type", ""),
+                                  secrets=_secrets(auth), url=url) if 400 <= status < 500 else ""
+            error = _fail(f"HTTP {status} {answer.reason or ''}".rstrip() + (f": {detail}" if detail else ""),
+                          url, status=status, attempts=attempts)
+            error.detail = detail  # type: ignore[attr-defined]
+            raise error
 
     def _read_body(self, answer: requests.Response, url: str, attempts: int, limit: int,
                    stop_after: int | None, sink: BodySink | None) -> bytes:

@@ -29,7 +29,7 @@ def _epn_tap(rows: list[dict[str, Any]], **faults: Any) -> tuple[EPNTAPService, 
 
 CASES = {
     "pds-api": (lambda: registry_products(22, same_harvest_time=3), _pds_api, {"limit": PAGE, "state_key": "t"}, "id"),
-    "epn-tap": (lambda: smart1_granules(22), _epn_tap, {"maxrec": PAGE, "target": "Moon", "state_key": "t"}, "granule_uid"),
+    "epn-tap": (lambda: smart1_granules(22), _epn_tap, {"maxrec": PAGE, "target": "Moon", "schema": "psa", "state_key": "t"}, "granule_uid"),
 }
 
 

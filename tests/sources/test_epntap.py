@@ -1,5 +1,5 @@
-"""``epn-tap`` (and ``esa-psa``) against a loopback TAP service answering ADQL on ``epn_core`` with
-SMART-1 AMIE granules shaped as ESA PSA lists them."""
+"""``epn-tap`` (and ``esa-psa``) against a loopback TAP service answering ADQL on ``psa.epn_core`` (its only
+table) with SMART-1 AMIE granules shaped as ESA PSA lists them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -27,24 +27,28 @@ class TestEPNTAP(SourceConformanceTests):
         rows = smart1_granules(n) if rows is None else rows
         service = EPNTAPService(rows, fail_pages=fail_pages, malformed_pages=malformed_pages, **kw)
         with ArchiveServer(routes=service.routes()) as server:
-            yield Served(server.url + "/tap", [r["granule_uid"] for r in rows], server, service,
-                         {"maxrec": self.page_size, "target": "Moon"})
+            yield Served(server.url + "/tap", [granule_record(r).uid for r in rows], server, service,
+                         {"maxrec": self.page_size, "target": "Moon", "schema": "psa"})
 
     def test_granules_become_records(self, tmp_path: Any) -> None:
         with self.serve(tmp_path, 3) as served:
             self.harvest(served, tmp_path / "cat.zarr")
             query = served.service.queries[0]
-        assert query["QUERY"] == "SELECT * FROM epn_core WHERE target_name = 'Moon' ORDER BY granule_uid"
+        assert query["QUERY"] == "SELECT * FROM psa.epn_core WHERE target_name = 'Moon' ORDER BY granule_uid"
         assert (query["REQUEST"], query["LANG"], query["FORMAT"], query["MAXREC"]) == ("doQuery", "ADQL", "votable", "4")
-        record = next(r for r in af.Catalog.open(str(tmp_path / "cat.zarr")).records() if r.uid.endswith("00001_00010.IMG"))
-        assert record.uid == "S1-L-X-AMIE-2-EDR-V1.0:DATA:AMI_EE3_050110_00001_00010.IMG"
+        record = next(r for r in af.Catalog.open(str(tmp_path / "cat.zarr")).records() if r.uid.endswith("00001_00010"))
+        # PSA's DATA_SET_ID:DATA:PRODUCT_ID::version is the PDS3 uid every PDS3 source gives
+        assert (record.uid, record.vid, record.product_id, record.label_format) == (
+            "S1-L-X-AMIE-2-EDR-V1.0/AMI_EE3_050110_00001_00010", "1.0", "AMI_EE3_050110_00001_00010", "PDS3")
         assert (record.mission, record.agency, record.instrument_host, record.instrument) == (
             "smart-1", "ESA", "SMART-1", "AMIE")
         assert (record.processing_level, record.processing_level_native, record.target) == ("Raw", "2", "Moon")
         assert record.start_time == dt.datetime(2005, 1, 10, 7, tzinfo=dt.timezone.utc)
         assert record.stop_time == dt.datetime(2005, 1, 10, 7, 0, 10, tzinfo=dt.timezone.utc)
         assert (record.lon_min, record.lon_max, record.lat_min, record.lat_max) == (23.0, 25.0, -61.0, -58.0)
-        assert record.file_size == 1025 * 1024 and record.data_urls[0].endswith("_00001_00010.IMG")
+        # access_url is the zip bundle; label_url (attached label) is the data file itself
+        assert record.label_url.endswith("/DATA/AMI_EE3_050110_00001_00010.IMG")
+        assert record.data_urls == [record.label_url] and "retrieval_type=PRODUCT" not in record.data_urls[0]
 
     def test_service_row_limit_below_maxrec_pages_on_overflow(self, tmp_path: Any) -> None:
         with self.serve(tmp_path, 10, row_limit=3) as served:
@@ -54,9 +58,9 @@ class TestEPNTAP(SourceConformanceTests):
 
     def test_keyset_paging_asks_after_the_last_granule(self, tmp_path: Any) -> None:
         with self.serve(tmp_path, 9) as served:
-            list(sources.create("epn-tap", served.url, transport=fast_transport(), maxrec=4).discover())
+            list(sources.create("epn-tap", served.url, transport=fast_transport(), maxrec=4, schema="psa").discover())
             queries = [q["QUERY"] for q in served.service.queries]
-        ordered = sorted(served.uids)
+        ordered = sorted(r["granule_uid"] for r in served.service.rows)
         assert queries[1].endswith(f"WHERE granule_uid > '{ordered[3]}' ORDER BY granule_uid")
         assert queries[2].endswith(f"WHERE granule_uid > '{ordered[7]}' ORDER BY granule_uid")
 
@@ -69,11 +73,19 @@ class TestEPNTAP(SourceConformanceTests):
     def test_query_status_error_is_a_source_error_with_the_message(self, tmp_path: Any) -> None:
         with self.serve(tmp_path, 3) as served:
             source = sources.create("epn-tap", served.url, transport=fast_transport(), table="psa.nowhere")
-            with pytest.raises(af.SourceError, match="QUERY_STATUS=ERROR: cannot parse query or no table"):
+            with pytest.raises(af.SourceError, match=r"HTTP 400\): Table 'psa.nowhere' does not exist"):
                 list(source.discover())
 
+    def test_psa_has_only_psa_epn_core(self, tmp_path: Any) -> None:
+        # the generic source without a schema asks for epn_core: PSA answers 400 and the message is kept
+        with self.serve(tmp_path, 3) as served:
+            with pytest.raises(af.SourceError, match="Table 'epn_core' does not exist"):
+                list(sources.create("epn-tap", served.url, transport=fast_transport()).discover())
+            refs = list(sources.create("esa-psa", served.url, transport=fast_transport()).discover())
+        assert len(refs) == 3 and sources.get("esa-psa").default_url == "https://psa.esa.int/psa-tap/tap/"
+
     def test_esa_psa_preset_asks_for_the_moon(self, tmp_path: Any) -> None:
-        rows = smart1_granules(4) + [{**smart1_granules(1)[0], "granule_uid": "S1-L-X-AMIE-2-EDR-V1.0:DATA:STAR.IMG",
+        rows = smart1_granules(4) + [{**smart1_granules(1)[0], "granule_uid": "S1-L-X-AMIE-2-EDR-V1.0:DATA:STAR::1.0",
                                       "target_name": "Star"}]
         with self.serve(tmp_path, 0, rows=rows) as served:
             refs = list(sources.create("esa-psa", served.url, transport=fast_transport(),

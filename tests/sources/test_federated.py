@@ -52,7 +52,7 @@ def test_one_search_across_five_archives(tmp_path):
         + [f"{change_name(i)}::1.0" for i in range(5)]
         + [lro[i]["id"] for i in (0, 2, 4)]
         + [kplo[0]["id"]]
-        + [smart1[i]["granule_uid"] for i in (1, 3)]
+        + [f"S1-L-X-AMIE-2-EDR-V1.0/{smart1[i]['obs_id']}" for i in (1, 3)]   # PSA's granule ids, PDS3 uids
     )
     assert sorted(r.uid for r in hits.records()) == sorted(expected)
     missions = {r.uid: (r.mission, r.agency) for r in hits.records()}

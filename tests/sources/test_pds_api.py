@@ -104,14 +104,48 @@ class TestPDSAPI(SourceConformanceTests):
         keys = [r.key for r in first[:4]] + [r.key for r in rest]
         assert sorted(keys) == sorted(served.uids) and len(keys) == len(set(keys)) == 10
 
-    def test_start_offsets_for_older_servers(self, tmp_path: Any) -> None:
+    def test_start_paging_is_refused_it_was_removed_in_spec_1_4(self) -> None:
+        # the strict registry ignores start (page 1 every time): the old paging="start" path would have
+        # harvested page 1 again and again until max_pages
+        with pytest.raises(af.SourceError, match="removed from the Search API in spec 1.4.0"):
+            sources.create("pds-api", "http://127.0.0.1:9/api/search/1/", paging="start")
+
+    def test_the_registry_answers_page_one_to_a_start_offset(self, tmp_path: Any) -> None:
         products = registry_products(9)
-        service = PDSRegistry(products, search_after=False)
+        service = PDSRegistry(products)
         with ArchiveServer(routes=service.routes()) as server:
-            report = af.harvest("pds-api", url=server.url + "/api/search/1/", catalog=str(tmp_path / "c.zarr"),
-                                transport=fast_transport(), progress=False, limit=4, paging="start")
-            assert [q.get("start") for q in service.queries] == ["0", "4", "8"]
-        assert report.new == 9 and catalog_uids(tmp_path / "c.zarr") == sorted(uids_of(products))
+            first = fast_transport().get_json(server.url + "/api/search/1/products", params={"limit": 4})
+            again = fast_transport().get_json(server.url + "/api/search/1/products",
+                                              params={"limit": 4, "start": 4})
+        assert [p["id"] for p in again["data"]] == [p["id"] for p in first["data"]]
+
+    def test_keywords_are_refused_the_server_does_not_implement_them(self, tmp_path: Any) -> None:
+        with pytest.raises(af.SourceError, match="'keywords' is not implemented"):
+            sources.create("pds-api", "http://127.0.0.1:9/api/search/1/", keywords="LROC")
+        products = registry_products(6)
+        with ArchiveServer(routes=PDSRegistry(products).routes()) as server:
+            answer = fast_transport().get_json(server.url + "/api/search/1/products",
+                                               params={"keywords": "no-such-word"})
+        assert len(answer["data"]) == 6       # the strict fixture ignores keywords, as the registry does
+
+    def test_two_top_level_clauses_are_a_400_whose_message_reaches_the_error(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 3) as served:
+            source = sources.create("pds-api", served.url, transport=fast_transport(), product_class=None,
+                                    q='(lidvid eq "a") or (lidvid eq "b")')
+            refs = list(source.discover())          # wrapped into one group: accepted
+            assert refs == [] and served.service.queries[-1]["q"] == '((lidvid eq "a") or (lidvid eq "b"))'
+            fetch = fast_transport().get_json
+            with pytest.raises(af.FetchError, match="HTTP 400") as caught:
+                fetch(served.url + "products", params={"q": '(lidvid eq "a") and (lidvid eq "b")'})
+            assert "not valid" in str(caught.value) and "extraneous input 'and'" in str(caught.value)
+            bad = sources.create("pds-api", served.url, transport=fast_transport(), product_class=None,
+                                 q='lidvid eq unquoted')
+            with pytest.raises(af.SourceError, match=r"refused the request \(HTTP 400\): .*not valid"):
+                list(bad.discover())
+
+    def test_a_double_quote_in_a_value_is_refused_before_sending(self) -> None:
+        with pytest.raises(af.SourceError, match="double quote"):
+            query_text(product_class='Product"Observational')
 
     def test_server_ignoring_search_after_is_caught(self, tmp_path: Any) -> None:
         products = registry_products(9)
@@ -154,10 +188,10 @@ class TestPDSAPI(SourceConformanceTests):
         products = registry_products(5)
         del products[2]["properties"]["lidvid"], products[2]["id"]
         del products[2]["properties"]["pds:Identification_Area.pds:logical_identifier"]
-        service = PDSRegistry(products, search_after=False)
+        service = PDSRegistry(products)
         with ArchiveServer(routes=service.routes()) as server:
             report = af.harvest("pds-api", url=server.url + "/api/search/1/", catalog=str(tmp_path / "c.zarr"),
-                                transport=fast_transport(), progress=False, paging="start")
+                                transport=fast_transport(), progress=False)
         assert (report.new, report.failed, report.exit_code) == (4, 1, 1)
         assert report.failures[0].error == "SourceError" and "lidvid" in report.failures[0].message
 
@@ -177,4 +211,6 @@ class TestPDSAPI(SourceConformanceTests):
         assert query_text(product_class=None) == ""
         assert query_text(product_class=None, q='(lidvid eq "x")') == '(lidvid eq "x")'
         assert query_text(q='(a eq "1") or (a eq "2")') == (
-            '(product_class eq "Product_Observational") and ((a eq "1") or (a eq "2"))')
+            '((product_class eq "Product_Observational") and ((a eq "1") or (a eq "2")))')
+        assert query_text(target="Moon", product_class=None) == (
+            '(ref_lid_target eq "urn:nasa:pds:context:target:satellite.earth.moon")')

@@ -21,7 +21,7 @@ PRESETS = {  # name: (generic source it specialises, default endpoint, needs a l
     "jaxa-darts": ("pds3-volume", "https://data.darts.isas.jaxa.jp/pub/pds3/", False),
     "cnsa-clpds": ("pds4-bundle", "https://moon.bao.ac.cn/", True),
     "nasa-pds": ("pds-api", "https://pds.nasa.gov/api/search/1/", False),
-    "esa-psa": ("epn-tap", "https://archives.esac.esa.int/psa-tap/tap/", False),
+    "esa-psa": ("epn-tap", "https://psa.esa.int/psa-tap/tap/", False),
     "isro-pradan": ("pds4-bundle", "https://pradan.issdc.gov.in/ch2/", True),
     "kari-kpds": ("pds4-bundle", "https://kpds.kari.re.kr/", False),
 }
