@@ -226,7 +226,8 @@ def error_detail(body: bytes, content_type: str = "", *, secrets: list[str] | tu
         except ValueError:
             data = None
         if isinstance(data, dict):
-            inner = data.get("ODEResults") if isinstance(data.get("ODEResults"), dict) else data
+            nested = data.get("ODEResults")
+            inner: dict[str, Any] = nested if isinstance(nested, dict) else data
             message = next((str(inner[k]) for k in ("message", "Message", "error", "Error", "detail")
                             if inner.get(k)), "")
     if not message:
