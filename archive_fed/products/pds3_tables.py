@@ -14,6 +14,7 @@ from .bits import bit_field
 from .dtypes import PDS3_TEXT_KINDS, parse_text_column, pds3_element, pds3_integer_sign
 from .io import is_remote, local_path, resolve
 from .layout import Element, Strided, Variable, sanitize
+from .quirks import delimited_data
 from .pds3_values import Context, attrs_of, counted, mask_values, plain, scaling
 from .text_tables import column, delimiter, fixed_width, split_records
 
@@ -197,12 +198,14 @@ def _column(ctx: Context, table: str, col: _Column, url: str, start: int, rows: 
 def _spreadsheet(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[Variable]:
     rows = plain(block.get("ROWS"))
     fields = [(n, b) for n, b in block.blocks("OBJECT") if n.upper() == "FIELD"]
-    data = ctx.source(url).read_span(offset, ctx.source(url).size())
+    if not fields:      # a TABLE read as delimited text (products/quirks): its COLUMNs in order
+        fields = [(c.name, c.block) for c in _columns(ctx, block)]
+    data = delimited_data(ctx.label, name, ctx.source(url).read_span(offset, ctx.source(url).size()))
     records = split_records(data, int(rows) if isinstance(rows, int) else None,
                             delimiter(block.get("FIELD_DELIMITER")), where=f"{ctx.label_url}: {name}")
     variables, position = [], 0
     for index, (_, field) in enumerate(fields):
-        number = plain(field.get("FIELD_NUMBER", index + 1))
+        number = plain(field.get("FIELD_NUMBER"))
         position = int(number) - 1 if isinstance(number, int) else position
         items = counted(ctx, field, "ITEMS", 1)
         data_type = str(field.get("DATA_TYPE", "CHARACTER"))

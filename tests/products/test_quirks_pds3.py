@@ -27,6 +27,12 @@ def fixed_rows(spec, rows: list[list[str]], row_bytes: int, end: bytes = b"\r\n"
     return b"".join(out)
 
 
+def column_objects(rows) -> str:
+    """COLUMN objects from ``(name, data type, start byte, bytes, extra keyword lines)`` rows."""
+    return "".join(f" OBJECT = COLUMN\n  NAME = {n}\n  DATA_TYPE = {t}\n  START_BYTE = {s}\n  BYTES = {b}\n"
+                   f"{extra} END_OBJECT = COLUMN\n" for n, t, s, b, extra in rows)
+
+
 def head(keywords: str) -> str:
     return "PDS_VERSION_ID = PDS3\nRECORD_TYPE = FIXED_LENGTH\n" + keywords
 
@@ -86,8 +92,7 @@ def test_rss_wea_row_bytes_off_by_one(tmp_path):
     rows = [[f"2009-07-01T00:0{k}:00", f"{384400.5 + k:.3f}", f"{k + 10}"] for k in range(4)]
     data = fixed_rows(WEA_SPEC, rows, 38)         # 36 characters + CR LF; the label says 37
     (tmp_path / "WEA.TAB").write_bytes(data)
-    columns = "".join(f" OBJECT = COLUMN\n  NAME = {n}\n  DATA_TYPE = {t}\n  START_BYTE = {s}\n  BYTES = {b}\n"
-                      " END_OBJECT = COLUMN\n" for n, s, b, t, _ in WEA_SPEC)
+    columns = column_objects([(n, t, s, b, "") for n, s, b, t, _ in WEA_SPEC])
     (tmp_path / "wea.lbl").write_text(head(
         'DATA_SET_ID = "LRO-L-RSS-1-TRACKING-V1.0"\nRECORD_BYTES = 37\n^WEAREC_TABLE = "WEA.TAB"\n'
         f"OBJECT = WEAREC_TABLE\n INTERCHANGE_FORMAT = ASCII\n ROWS = 4\n ROW_BYTES = 37\n{columns}"
@@ -219,9 +224,7 @@ def lamp_product(tmp_path, data_set: str = "LRO-L-LAMP-3-RDR-V1.0"):
     hdus[1].header["EXTNAME"], hdus[2].header["EXTNAME"] = "Acquisition List", "Calibrated Histogram Mode Data"
     hdus[3].header["EXTNAME"] = "LTS Data"
     hdus.writeto(tmp_path / "LAMP_ENG_0001_RDR.FIT")
-    columns = (" OBJECT = COLUMN\n  NAME = TIME\n  DATA_TYPE = IEEE_REAL\n  START_BYTE = 1\n  BYTES = 8\n"
-               " END_OBJECT = COLUMN\n OBJECT = COLUMN\n  NAME = COUNT\n  DATA_TYPE = MSB_INTEGER\n"
-               "  START_BYTE = 9\n  BYTES = 4\n END_OBJECT = COLUMN\n")
+    columns = column_objects([("TIME", "IEEE_REAL", 1, 8, ""), ("COUNT", "MSB_INTEGER", 9, 4, "")])
     # every pointer says byte 1: the objects are found by their FITS extension names
     (tmp_path / "lamp.lbl").write_text(head(
         f'DATA_SET_ID = "{data_set}"\nINSTRUMENT_ID = LAMP\nRECORD_BYTES = 2880\n'
@@ -255,3 +258,47 @@ def test_lamp_pointers_of_other_data_sets_are_taken_as_written(tmp_path):
         ds = af.open_product(label)
     assert "CAL_HISTOGRAM_FLUX_IMAGE" not in ds               # no object of its own
     assert ds["COUNT"].values.tolist() != [7, -8, 9, 100000]  # byte 1 is the FITS primary header
+
+
+# ---- SMART-1 SPEDE ----------------------------------------------------------------------------------
+def spede_product(tmp_path, instrument: str = "SPEDE"):
+    header = b"SPEDE PLASMA 40 TABLE\r\nDATE,JULIAN_DATE,BIAS,MEASUREMENT\r\n"
+    rows = [b"2004-01-01T00:00:00,2453005.5,,1,2,3,,0.5,1.5,2.5\r\n",
+            b"2004-01-01T00:00:40,2453005.50046,4,,5,6,,,3.5,-4.5,5.25\r\n"]
+    (tmp_path / "SPEDE_REFDR_SW_PD_40_20040101.TAB").write_bytes(header + b"".join(rows))
+    columns = column_objects([("DATE", "TIME", 1, 19, ""), ("JULIAN_DATE", "ASCII_REAL", 21, 13, ""),
+                              ("BIAS", "ASCII_INTEGER", 35, 8, "  ITEMS = 3\n  ITEM_BYTES = 2\n"),
+                              ("MEASUREMENT", "ASCII_REAL", 44, 14, "  ITEMS = 3\n  ITEM_BYTES = 4\n")])
+    (tmp_path / "spede.lbl").write_text(head(
+        f'INSTRUMENT_ID = {instrument}\nFILE_NAME = "SPEDE_REFDR_SW_PD_40_20040101.TAB"\nRECORD_BYTES = 60\n'
+        f'^TABLE = ("SPEDE_REFDR_SW_PD_40_20040101.TAB", {len(header) + 1} <BYTES>)\n'
+        f"OBJECT = TABLE\n INTERCHANGE_FORMAT = ASCII\n ROWS = 2\n ROW_BYTES = 60\n{columns}END_OBJECT = TABLE\nEND\n"))
+    return tmp_path / "spede.lbl"
+
+
+def test_spede_pd40_comma_runs_are_one_separator(tmp_path):
+    ds = af.open_product(spede_product(tmp_path))
+    assert ds["JULIAN_DATE"].values.tolist() == [2453005.5, 2453005.50046]
+    assert ds["BIAS"].values.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert ds["MEASUREMENT"].values.tolist() == [[0.5, 1.5, 2.5], [3.5, -4.5, 5.25]]
+    assert ds["DATE"].values[1] == np.datetime64("2004-01-01T00:00:40")
+
+
+def test_other_instruments_tables_keep_their_byte_positions(tmp_path):
+    with pytest.raises(ProductError, match="not a number: .*2453005.5,,1,"):
+        af.open_product(spede_product(tmp_path, instrument="OTHER"))
+
+
+# ---- Kaguya GRS nuclide maps ------------------------------------------------------------------------
+def test_grs_nuclide_map_table_pointer_describes_a_spreadsheet(tmp_path):
+    (tmp_path / "GRS_MAP.CSV").write_bytes(b"-89.5,0.5,12.25\r\n-89.5,1.5,13.5\r\n-88.5,0.5,-1\r\n")
+    fields = "".join(f" OBJECT = FIELD\n  NAME = {n}\n  FIELD_NUMBER = {k}\n  DATA_TYPE = ASCII_REAL\n  BYTES = 8\n"
+                     f"{extra} END_OBJECT = FIELD\n"
+                     for k, (n, extra) in enumerate([("LAT", ""), ("LON", ""), ("K", "  MISSING_CONSTANT = -1\n")], 1))
+    (tmp_path / "grs.lbl").write_text(head(
+        'DATA_SET_ID = "SLN-L-GRS-5-NUCLIDE-MAP-V2.0"\nRECORD_BYTES = 17\n^TABLE = "GRS_MAP.CSV"\n'
+        f"OBJECT = SPREADSHEET\n ROWS = 3\n FIELDS = 3\n FIELD_DELIMITER = COMMA\n{fields}END_OBJECT = SPREADSHEET\n"
+        "END\n"))
+    ds = af.open_product(tmp_path / "grs.lbl")
+    assert ds["LAT"].values.tolist() == [-89.5, -89.5, -88.5]
+    np.testing.assert_array_equal(ds["K"].values, [12.25, 13.5, np.nan])

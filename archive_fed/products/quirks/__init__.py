@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import change, kaguya, lro
+from . import change, kaguya, lro, smart1
 
 
 def side_object(label: Any, name: str) -> str | None:
@@ -22,7 +22,7 @@ def side_object(label: Any, name: str) -> str | None:
 def patched_block(label: Any, name: str, block: Any) -> Any:
     """The description of PDS3 object ``name`` to decode instead of ``block`` (a mission's label gets it
     wrong), or None. The label itself is not changed."""
-    for module in (lro, kaguya):
+    for module in (lro, kaguya, smart1):
         patched = module.patched_block(label, name, block)
         if patched is not None:
             return patched
@@ -43,3 +43,9 @@ def shared_objects(label: Any) -> list[tuple[str, str]]:
 def pointer_name(label: Any, name: str) -> str | None:
     """The pointer name of object ``name`` when it is not ``^name``, else None."""
     return kaguya.pointer_name(label, name)
+
+
+def delimited_data(label: Any, name: str, data: bytes) -> bytes:
+    """The delimited text of PDS3 object ``name`` as the reader should see it (a mission's separators
+    repaired), else ``data`` as it is."""
+    return smart1.delimited_data(label, name, data)

@@ -60,9 +60,12 @@ RISE_TRAJ = [("DATE", 2, 6, "CHARACTER", None), ("GREENWICH_TIME_HHMM", 9, 4, "C
 
 def pointer_name(label: Mapping[str, Any], name: str) -> str | None:
     """The pointer of object ``name`` when it is not ``^name``: LMAG MAG-TS labels point ``^TABLE`` at
-    an object called ``TIME_SERIES`` (pdr ``get_special_mag_ts_block``)."""
+    an object called ``TIME_SERIES`` (pdr ``get_special_mag_ts_block``), GRS nuclide maps at a
+    ``SPREADSHEET``."""
     if _data_set(label) == "SLN-L-LMAG-3-MAG-TS-V1.0" and name.upper() == "TIME_SERIES":
         return "TABLE"
+    if _data_set(label) == "SLN-L-GRS-5-NUCLIDE-MAP-V2.0" and name.upper() == "SPREADSHEET":
+        return "TABLE"      # GRS nuclide maps: ^TABLE describes the SPREADSHEET (get_special_block_grs_table)
     return None
 
 
