@@ -36,7 +36,7 @@ from ..labels.index_records import COLUMNS_READ, index_batch
 from ..labels.index_table import CHUNK_BYTES, index_layout, index_table_file, iter_index_chunks, scalar_text
 from ..labels.remote import MAX_LABEL
 from ..labels.values import text
-from ..transport import Transport, url_join
+from ..transport import Transport, is_within, url_join
 from ..transport.urls import file_url_to_path, url_scheme
 from . import index_merge
 from .lock import HarvestLock
@@ -162,10 +162,17 @@ def _download(transport: Transport, url: str, state: IngestState, meta: dict[str
     return part, {"etag": etag, "last_modified": last_modified, "size": start}
 
 
+def _require_within(root: str, url: str, what: str) -> None:
+    """Every file the ingest opens stays inside the volume (symbolic links resolved in a local mirror)."""
+    if not is_within(root, url):
+        raise FetchError(f"{what} leads outside the archive root {root}: refused", path=url)
+
+
 def _volume_defaults(transport: Transport, root: str) -> dict[str, str]:
     """DATA_SET_ID, INSTRUMENT_HOST_NAME, ... from VOLDESC.CAT (top level or its VOLUME object)."""
     for name in ("VOLDESC.CAT", "voldesc.cat"):
         try:
+            _require_within(root, url_join(root, name), "volume description")
             label = parse_label(transport.fetch_bytes(url_join(root, name), max_bytes=MAX_LABEL),
                                 path=url_join(root, name))
         except ArchiveFedError:
@@ -186,6 +193,7 @@ def _find_index(transport: Transport, root: str) -> tuple[str, Any]:
     for candidate in INDEX_LABELS:
         label_url = url_join(root, candidate)
         try:
+            _require_within(root, label_url, "index label")
             data = transport.fetch_bytes(label_url, max_bytes=MAX_LABEL)
         except FetchError as exc:
             if exc.status in (403, 404, 410) or (exc.status is None and "no such file" in str(exc)):
@@ -193,6 +201,7 @@ def _find_index(transport: Transport, root: str) -> tuple[str, Any]:
             raise
         label = parse_label(data, path=label_url)
         name = index_table_file(label) or posixpath.splitext(candidate)[0] + ".TAB"
+        _require_within(root, url_join(label_url, name), "index table")
         return url_join(label_url, name), (label_url, label)
     raise LabelError("the volume has no index (INDEX/CUMINDEX.LBL or INDEX/INDEX.LBL)", path=root)
 
@@ -245,6 +254,7 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
     table_url = meta.get("table_url")
     path = None
     if table_url and exists:  # one conditional request when nothing changed
+        _require_within(root, table_url, "index table")
         path, validators = _download(transport, table_url, state, meta, conditional=True)
         if path is None:
             result.found = result.unchanged = int(meta.get("rows", 0))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FetchError, ProductError
+from ..transport import is_within
 from .layout import Strided
 
 #: Runs closer than this are fetched as one range (fewer HTTP requests beat a few wasted bytes).
@@ -69,13 +70,20 @@ def resolve(label_url: str, name: str) -> str:
     """A data file ``name`` (as a pointer or ``file_name`` gives it) resolved next to the label.
 
     Local names that do not exist as written are looked up case-insensitively (archives burnt on
-    ISO 9660 CDs name files ``F.IMG`` in labels and ``f.img`` on disk, or the reverse).
+    ISO 9660 CDs name files ``F.IMG`` in labels and ``f.img`` on disk, or the reverse). A local file
+    whose real path (symbolic links resolved) leaves the folder the name points into — the label's
+    folder, or the one its ``../`` climbs to — is refused with :class:`ProductError`.
     """
     if is_remote(name) or os.path.isabs(name):
         return name if is_remote(name) else find_local(name)
     if not is_remote(label_url):
         base = os.path.dirname(os.path.abspath(local_path(label_url)))
-        return find_local(os.path.normpath(os.path.join(base, name)))
+        path = find_local(os.path.normpath(os.path.join(base, name)))
+        folder = os.path.commonpath([base, path])
+        if os.path.lexists(path) and not is_within(folder.rstrip(os.sep) + os.sep, path):
+            raise ProductError(f"data file {name!r} is a symbolic link leading outside {folder}: refused",
+                               path=label_url)
+        return path
     from ..transport import url_join
 
     prefix, sep, tail = label_url.rpartition("::")

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import ArchiveFedError
 from ..record import ProductRecord
+from ..transport import is_within
 
 INCLUDE = ("label", "data")
 #: Characters kept in a path segment; anything else (control characters, ``:``, ``\\``...) becomes ``_``.
@@ -60,6 +61,8 @@ def _relative(url: str, roots: Sequence[str]) -> str:
     for root in sorted(roots, key=len, reverse=True):
         base = root if root.endswith("/") else root + "/"
         if url.startswith(base):
+            if not is_within(base, url):   # ``..``, or a symbolic link in a local mirror leading out
+                raise UnsafePath(f"{url}: leads outside the archive root {root}: refused", path=url)
             return safe_relpath(url[len(base):], url)
     parts = urlsplit(url)
     if parts.scheme in ("http", "https", "ftp", "s3", "gs"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator
 from urllib.parse import urlsplit
 
-from ..errors import SourceError
+from ..errors import FetchError, SourceError
 from ..labels import normalize, parse_label
 from ..labels.remote import fetch_label
 from ..record import ProductRecord
@@ -109,6 +109,7 @@ class Source:
     def fetch(self, ref: ProductRef, conditional: dict[str, Any] | None = None) -> Any:
         """Fetch the label bytes (attached PDS3 labels: only up to END). Returns a transport Response
         (``not_modified`` on 304)."""
+        self.require_within(ref.url, "label")
         return fetch_label(self.transport, ref.url, conditional=conditional)
 
     def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:
@@ -150,6 +151,12 @@ class Source:
     def check_within(self, url: str) -> bool:
         """True when ``url`` stays inside the archive root (no ``..``, other hosts, ``file://``)."""
         return is_within(self.url if self.url.endswith("/") else self.url + "/", url)
+
+    def require_within(self, url: str, what: str = "file") -> None:
+        """:class:`FetchError` unless ``url`` stays inside the archive root — checked before every open
+        (a symbolic link in a local mirror leading out of it is refused, reported, and the run goes on)."""
+        if not self.check_within(url):
+            raise FetchError(f"{what} leads outside the archive root {self.url}: refused", path=url)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.url}>"

@@ -69,6 +69,7 @@ class PDS3VolumeSource(Source):
         for candidate in INDEX_LABELS:
             label_url = url_join(self.url, candidate)
             try:
+                self.require_within(label_url, "index label")
                 data = self.transport.fetch_bytes(label_url, max_bytes=MAX_LABEL)
             except FetchError as exc:
                 if exc.status in (403, 404, 410) or (exc.status is None and "no such file" in str(exc)):
@@ -78,7 +79,7 @@ class PDS3VolumeSource(Source):
             table_name = index_table_file(label) or posixpath.splitext(candidate)[0] + ".TAB"
             table_url = url_join(label_url, table_name)
             if not self.check_within(table_url):
-                raise LabelError(f"index table pointer {table_name!r} leaves the volume", path=label_url)
+                raise LabelError(f"index table pointer {table_name!r} leads outside the volume", path=label_url)
             table = self.transport.fetch_bytes(table_url)
             return table_url, read_index_table(label, table, path=table_url)
         return None

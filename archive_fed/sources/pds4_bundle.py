@@ -68,6 +68,7 @@ class PDS4BundleSource(Source):
     def _read_structure(self, url: str) -> None:
         """Bundle and collection labels: remember them; read collections' inventories."""
         try:
+            self.require_within(url, "label")
             label = parse_label(self.transport.fetch_bytes(url, max_bytes=MAX_LABEL), path=url)
         except ArchiveFedError as exc:
             self.problems.append(Problem(url, type(exc).__name__, str(exc), 1))

@@ -114,8 +114,9 @@ def is_within(root_url: str, url: str) -> bool:
 
     Refuses (returns False) any ``..`` segment (also percent-encoded or with backslashes), another
     scheme (``file://`` or a bare path under an HTTP root), another host or port, and paths beside or
-    above the root. ``file://`` URLs and plain paths are compared as the same local paths; the test is
-    lexical (symbolic links are not resolved).
+    above the root. ``file://`` URLs and plain paths are compared as the same local paths, lexically
+    and then with symbolic links resolved on both sides: a link inside a local mirror that leads out of
+    it is outside (the mirror itself may be reached through a link).
 
     >>> is_within("https://h/VOL/", "https://h/VOL/DATA/X.IMG")
     True
@@ -132,6 +133,13 @@ def is_within(root_url: str, url: str) -> bool:
         return False
     if (kind, host) != (root_kind, root_host):
         return False
+    if kind == "local" and not _inside(os.path.realpath(root_path).replace(os.sep, "/"),
+                                       os.path.realpath(path).replace(os.sep, "/")):
+        return False
+    return _inside(root_path, path)
+
+
+def _inside(root_path: str, path: str) -> bool:
     root_path = posixpath.normpath(root_path)
     path = posixpath.normpath(path)
     if root_path == "/":
