@@ -182,15 +182,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from . import sources
 
+    header = ("SOURCE", "REACHED AS", "ENDPOINT", "ENDPOINT STATUS", "ACCESS", "PROTOCOL")
     rows = []
     for name in sources.available():
         cls = sources.get(name)
-        rows.append((name, cls.default_url or "(give --url)", cls.protocol,
-                     "login" if cls.needs_credentials else "open"))
-    widths = [max(len(r[i]) for r in rows + [("SOURCE", "ENDPOINT", "PROTOCOL", "ACCESS")])
-              for i in range(4)]
-    for row in [("SOURCE", "ENDPOINT", "PROTOCOL", "ACCESS")] + rows:
+        status = {True: "confirmed", False: "unconfirmed"}.get(getattr(cls, "endpoint_confirmed", None), "-")
+        rows.append((name, getattr(cls, "reached", "?"), cls.default_url or "(give --url)",
+                     status if cls.default_url else "-", "login" if cls.needs_credentials else "open",
+                     cls.protocol))
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
         print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    print("endpoint status: confirmed against a cited document (docs/archives.md), else unconfirmed "
+          "(a configurable default: give --url)")
     return EXIT_OK
 
 

@@ -74,6 +74,11 @@ class Source:
     needs_credentials: ClassVar[bool] = False
     #: does the source answer filtered queries server-side (implements :meth:`search`)
     query_service: ClassVar[bool] = False
+    #: how the archive is reached: "query service", "crawlable tree" or "order/bulk download"
+    reached: ClassVar[str] = "crawlable tree"
+    #: whether :attr:`default_url` was confirmed against a cited document (docs/archives.md); None
+    #: when the source has no default endpoint
+    endpoint_confirmed: ClassVar[bool | None] = None
 
     def __init__(self, url: str | None = None, *, transport: Transport | None = None, **options: Any) -> None:
         url = url or self.default_url

@@ -148,6 +148,7 @@ class EPNTAPSource(RecordSource):
     """
 
     name = "epn-tap"
+    reached = "query service"
     protocol = "IVOA EPN-TAP 2.0 over TAP sync (ADQL, VOTable, keyset paging on granule_uid)"
     description = "any EPN-TAP service (ESA PSA, VESPA): granules of <schema>.epn_core"
     default_target: str | None = None

@@ -138,6 +138,8 @@ class ODESource(RecordSource):
     """
 
     name = "ode"
+    reached = "query service"
+    endpoint_confirmed = True   # pdssp/pds_crawler and other real clients use this address
     protocol = "PDS Geosciences ODE REST (query=iipt listing, then query=product per IHID/IID/PT, offset/limit)"
     description = "PDS Geosciences Orbital Data Explorer: LRO, Clementine, LP, Chandrayaan-1, GRAIL, LADEE..."
     default_url = "https://oderest.rsl.wustl.edu/live2/"

@@ -123,6 +123,7 @@ class PDAPSource(RecordSource):
     """
 
     name = "pdap"
+    reached = "query service"
     protocol = "IPDA Planetary Data Access Protocol (metadata?RESOURCE_CLASS=DATA_SET|PRODUCT, VOTable pages)"
     description = "any IPDA PDAP service (ESA PSA, JAXA): data sets, then their products"
 
@@ -155,10 +156,21 @@ class PDAPSource(RecordSource):
 
     def _pages(self, params: Mapping[str, Any], first: int = 1) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         number_ = first
+        previous: list[tuple[Any, ...]] | None = None
         for _ in range(self.max_pages):
             query = {**params, "RETURN_TYPE": "VOTABLE", "PAGE_SIZE": self.page_size, "PAGE_NUMBER": number_}
-            response = self.get(with_query(self.metadata_url, query))
+            url = with_query(self.metadata_url, query)
+            response = self.get(url)
             rows, _ = read_votable(response.content, self.metadata_url)
+            keys = [tuple(sorted(plain_columns(row).items(), key=lambda kv: kv[0])) for row in rows]
+            if previous is not None and rows and keys == previous:
+                # PAGE_SIZE/PAGE_NUMBER are not confirmed for every PDAP server: one that ignores them
+                # answers the first page again, and paging on would repeat it until max_pages
+                raise SourceError(f"{self.name}: PAGE_NUMBER {number_} answered the same rows as page "
+                                  f"{number_ - 1}: the service ignores PAGE_SIZE/PAGE_NUMBER paging; "
+                                  "harvest one data set at a time with a page_size above its product count",
+                                  path=url)
+            previous = keys
             yield number_, rows
             if len(rows) < self.page_size:
                 return

@@ -316,6 +316,7 @@ class PDSAPISource(RecordSource):
     """
 
     name = "pds-api"
+    reached = "query service"
     protocol = "NASA PDS Registry Search API (api/search/1: q=, search-after paging, JSON properties)"
     description = "any PDS Registry Search API: products straight from their registry properties"
     default_target: ClassVar[str | None] = None

@@ -74,6 +74,7 @@ class JAXADARTSSource(PresetRules, PDS3VolumeSource):
     """
 
     name = "jaxa-darts"
+    endpoint_confirmed = False
     protocol = "PDS3 volumes (INDEX.TAB or directory walk) on the DARTS data server"
     description = "JAXA DARTS: Kaguya (SELENE) PDS3 data sets (give data_set= or a volume url)"
     default_url = "https://data.darts.isas.jaxa.jp/pub/pds3/"
@@ -96,6 +97,8 @@ class CNSACLPDSSource(PresetRules, PDS4BundleSource):
     """
 
     name = "cnsa-clpds"
+    reached = "order/bulk download"
+    endpoint_confirmed = False
     protocol = "PDS4-style tree walk of Chang'e .2BL/.2CL labels over HTTP(S) (login)"
     description = "CNSA Lunar and Planetary Data Release System: Chang'e 3-6 (give your order's tree)"
     default_url = "https://moon.bao.ac.cn/"
@@ -118,6 +121,8 @@ class ISROPRADANSource(PresetRules, PDS4BundleSource):
     """Chandrayaan-2 PDS4 bundles (``urn:isro:isda:…``) on ISRO's PRADAN portal at ISSDC (login)."""
 
     name = "isro-pradan"
+    reached = "order/bulk download"
+    endpoint_confirmed = False
     protocol = "PDS4 bundle (bundle → collections → inventories) over HTTP(S) (login)"
     description = "ISRO PRADAN (ISSDC): Chandrayaan-2 PDS4 bundles"
     default_url = "https://pradan.issdc.gov.in/ch2/"
@@ -129,6 +134,7 @@ class KARIKPDSSource(PresetRules, PDS4BundleSource):
     """KPLO (Danuri) PDS4 bundles from the KARI Planetary Data System (KPDS)."""
 
     name = "kari-kpds"
+    endpoint_confirmed = False   # the host did not resolve in a 2026 check
     protocol = "PDS4 bundle (bundle → collections → inventories) over HTTP(S)"
     description = "KARI KPDS: KPLO (Danuri) PDS4 bundles"
     default_url = "https://kpds.kari.re.kr/"
@@ -139,6 +145,7 @@ class NASAPDSSource(PDSAPISource):
     """NASA PDS: the Registry Search API across every node, filtered to the Moon."""
 
     name = "nasa-pds"
+    endpoint_confirmed = True    # NASA-PDS/pds-api docs/source/overview.rst; peppi's default
     protocol = "NASA PDS Registry Search API (search-after paging), target Moon"
     description = "NASA PDS: lunar PDS4 products (LRO, LADEE, GRAIL, KPLO ShadowCam...) from the registry"
     default_url = "https://pds.nasa.gov/api/search/1/"
@@ -150,6 +157,7 @@ class ESAPSASource(EPNTAPSource):
     SIR, XSM...). ``instrument_host="SMART-1"`` restricts to SMART-1."""
 
     name = "esa-psa"
+    endpoint_confirmed = True    # planetarypy psa module (PSA_TAP_SYNC); psa.esa.int TAP+
     protocol = "EPN-TAP 2.0 (TAP sync, ADQL) at ESA PSA, target Moon"
     description = "ESA Planetary Science Archive: lunar granules (SMART-1) via EPN-TAP"
     default_url = "https://psa.esa.int/psa-tap/tap/"

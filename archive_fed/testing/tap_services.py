@@ -243,15 +243,18 @@ PDAP_DATA_SET_COLUMNS = [("DATA_SET.DATA_SET_ID", "char"), ("DATA_SET.DATA_SET_N
 
 
 class PDAPService(PagedService):
-    """``GET /pdap/metadata`` over product rows (data sets derived from them)."""
+    """``GET /pdap/metadata`` over product rows (data sets derived from them). ``PAGE_SIZE``/``PAGE_NUMBER``
+    are unconfirmed for real PDAP servers: ``ignores_paging=True`` stands up one that answers the first
+    page whatever ``PAGE_NUMBER`` says."""
 
     path = "/pdap/metadata"
 
     def __init__(self, products: list[dict[str, Any]], *, other_targets: Sequence[tuple[str, str]] = (),
-                 **faults: Any) -> None:
+                 ignores_paging: bool = False, **faults: Any) -> None:
         super().__init__(**faults)
         self.products = products
         self.other_targets = list(other_targets)   # (data set id, target) of data sets to filter out
+        self.ignores_paging = ignores_paging
 
     def routes(self) -> dict[str, Any]:
         return {self.path: self}
@@ -260,7 +263,7 @@ class PDAPService(PagedService):
         if params.get("RETURN_TYPE", "").upper() != "VOTABLE":
             return 400, {}, "RETURN_TYPE must be VOTABLE here\n"
         size = int(params.get("PAGE_SIZE", 100))
-        number = int(params.get("PAGE_NUMBER", 1))
+        number = 1 if self.ignores_paging else int(params.get("PAGE_NUMBER", 1))
         target = params.get("TARGET_NAME", "").upper()
         if params.get("RESOURCE_CLASS") == "DATA_SET":
             sets = {r["PRODUCT.DATA_SET_ID"]: r["PRODUCT.TARGET_NAME"] for r in self.products}

@@ -75,3 +75,18 @@ class TestPDAP(SourceConformanceTests):
             served.service.malformed_pages = {1}
             with pytest.raises(af.SourceError, match="not a VOTable"):
                 list(source.discover())
+
+    def test_a_server_ignoring_page_number_is_a_clear_error(self, tmp_path: Any) -> None:
+        rows = [{**r, "PRODUCT.DATA_SET_ID": TC} for r in kaguya_pdap_products(9)]
+        service = PDAPService(rows, ignores_paging=True)
+        with ArchiveServer(routes=service.routes()) as server:
+            source = sources.create("pdap", server.url + "/pdap", transport=fast_transport(), page_size=4,
+                                    data_set_id=TC, max_pages=50)
+            with pytest.raises(af.SourceError, match="ignores PAGE_SIZE/PAGE_NUMBER paging"):
+                list(source.discover())
+            pages = service.pages_served
+        assert pages == 2          # stopped at the first repeated page, not after max_pages
+        with ArchiveServer(routes=PDAPService(rows, ignores_paging=True).routes()) as server:
+            refs = list(sources.create("pdap", server.url + "/pdap", transport=fast_transport(), page_size=20,
+                                       data_set_id=TC).discover())
+        assert len(refs) == 9      # one page holding everything: fine

@@ -51,3 +51,30 @@ def test_entry_points_are_scanned_once_until_rescan(monkeypatch) -> None:
         monkeypatch.undo()
         sources.rescan()
     assert "plugin-volume" not in sources.available()
+
+
+#: how each archive is reached and whether its default endpoint was confirmed from a cited document
+REACHED = {
+    "nasa-pds": ("query service", "confirmed"), "ode": ("query service", "confirmed"),
+    "esa-psa": ("query service", "confirmed"), "jaxa-darts": ("crawlable tree", "unconfirmed"),
+    "kari-kpds": ("crawlable tree", "unconfirmed"), "cnsa-clpds": ("order/bulk download", "unconfirmed"),
+    "isro-pradan": ("order/bulk download", "unconfirmed"), "pds-api": ("query service", "-"),
+    "epn-tap": ("query service", "-"), "pdap": ("query service", "-"), "pds3-volume": ("crawlable tree", "-"),
+    "pds4-bundle": ("crawlable tree", "-"),
+}
+
+
+def test_archive_fed_sources_states_how_each_archive_is_reached(capsys: pytest.CaptureFixture[str]) -> None:
+    from archive_fed.cli import main
+
+    assert main(["sources"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["SOURCE", "REACHED", "AS", "ENDPOINT"]
+    rows = {line.split()[0]: line for line in lines[1:] if line.split() and line.split()[0] in REACHED}
+    assert set(rows) == set(REACHED)
+    for name, (reached, status) in REACHED.items():
+        cls = sources.get(name)
+        assert cls.reached == reached
+        after = rows[name].split(reached, 1)[1].split()
+        endpoint = cls.default_url or "(give"
+        assert after[0] == endpoint and after[1 if cls.default_url else 2] == status, rows[name]
