@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -67,7 +68,12 @@ def _local_path(url: str) -> str | None:
 
 class IngestState:
     """``<catalog>.harvest/<key>/``: ``ingest.json`` (validators, index URLs) and ``index-rows.parquet``
-    (uid and row hash of every row the catalog holds from this index), plus the download spool."""
+    (digest, uid hash and uid of every row the catalog holds from this index), plus the download spool.
+
+    A run holds only the numbers of the last run's rows (digest and uid hash: 16 bytes a row, nothing on
+    a first ingest); the uids themselves stay in the file, and the next state is written row group by
+    row group (:meth:`commit`), so memory does not grow with the index beyond that.
+    """
 
     def __init__(self, catalog: str, url: str) -> None:
         self.catalog = catalog[len("file://"):] if catalog.startswith("file://") else catalog
@@ -76,7 +82,9 @@ class IngestState:
         os.makedirs(self.root, exist_ok=True)
         self.meta_path = os.path.join(self.root, "ingest.json")
         self.rows_path = os.path.join(self.root, "index-rows.parquet")
+        self.fresh_path = os.path.join(self.root, "index-rows-new.parquet")
         self.spool = os.path.join(self.root, "spool")
+        self._fresh: pq.ParquetWriter | None = None
 
     def meta(self) -> dict[str, Any]:
         try:
@@ -86,24 +94,72 @@ class IngestState:
             return {}
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """(digests sorted, uids in the same order) of the last committed run."""
+        """(digests, uid hashes) of the last committed run's rows, in the file's order."""
         if not os.path.exists(self.rows_path) or not os.path.exists(self.catalog):
-            return np.zeros(0, np.uint64), np.zeros(0, object)
-        table = pq.read_table(self.rows_path)
+            return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+        file = pq.ParquetFile(self.rows_path)
+        if "uid_hash" not in file.schema_arrow.names:  # a state file of an older version: redo the rows
+            return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+        table = file.read(columns=["digest", "uid_hash"])
         return (table.column("digest").to_numpy().astype(np.uint64),
-                np.asarray(table.column("uid").to_numpy(zero_copy_only=False), dtype=object))
+                table.column("uid_hash").to_numpy().astype(np.uint64))
 
-    def commit(self, meta: dict[str, Any], digests: np.ndarray, uids: np.ndarray) -> None:
-        order = np.argsort(digests, kind="stable")
-        table = pa.table({"digest": pa.array(digests[order], pa.uint64()),
-                          "uid": pa.array(uids[order], pa.string())})
+    def uids(self, positions: np.ndarray) -> list[str]:
+        """The uids of the last run's rows at ``positions`` (sorted), read a row group at a time."""
+        out: list[str] = []
+        begin = 0
+        for batch in pq.ParquetFile(self.rows_path).iter_batches(columns=["uid"]):
+            end = begin + batch.num_rows
+            inside = positions[(positions >= begin) & (positions < end)] - begin
+            out.extend(batch.column(0).take(pa.array(inside)).to_pylist())
+            begin = end
+        return out
+
+    def add(self, digests: np.ndarray, uid_hashes: np.ndarray, uids: np.ndarray) -> None:
+        """Rows normalised by this run (spilled to ``index-rows-new.parquet`` as they come)."""
+        table = pa.table({"digest": pa.array(digests, pa.uint64()), "uid_hash": pa.array(uid_hashes, pa.uint64()),
+                          "uid": pa.array(uids, pa.string())})
+        if self._fresh is None:
+            self._fresh = pq.ParquetWriter(self.fresh_path, table.schema, compression="zstd")
+        self._fresh.write_table(table)
+
+    def commit(self, meta: dict[str, Any], kept: np.ndarray) -> None:
+        """The new state: the last run's rows at ``kept`` (sorted positions), then this run's rows."""
+        if self._fresh is not None:
+            self._fresh.close()
+            self._fresh = None
         temporary = f"{self.rows_path}.tmp-{os.getpid()}"
-        pq.write_table(table, temporary, compression="zstd")
+        schema = pa.schema([("digest", pa.uint64()), ("uid_hash", pa.uint64()), ("uid", pa.string())])
+        with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
+            if len(kept):
+                begin = 0
+                for batch in pq.ParquetFile(self.rows_path).iter_batches():
+                    end = begin + batch.num_rows
+                    inside = kept[(kept >= begin) & (kept < end)] - begin
+                    if len(inside):
+                        writer.write_table(pa.Table.from_batches([batch]).take(pa.array(inside)))
+                    begin = end
+            if os.path.exists(self.fresh_path):
+                for batch in pq.ParquetFile(self.fresh_path).iter_batches():
+                    writer.write_table(pa.Table.from_batches([batch]))
         os.replace(temporary, self.rows_path)
         temporary = f"{self.meta_path}.tmp-{os.getpid()}"
         with open(temporary, "w", encoding="utf-8") as stream:
             json.dump(meta, stream, indent=2)
         os.replace(temporary, self.meta_path)
+        self.discard()
+
+    def discard(self) -> None:
+        if self._fresh is not None:
+            self._fresh.close()
+            self._fresh = None
+        if os.path.exists(self.fresh_path):
+            os.remove(self.fresh_path)
+
+
+def uid_hashes(uids: Any) -> np.ndarray:
+    """A 64-bit hash per uid (what tells a changed row of a known product from a new product)."""
+    return pd.util.hash_array(np.asarray(uids, dtype=object)).astype(np.uint64)
 
 
 def _download(transport: Transport, url: str, state: IngestState, meta: dict[str, Any],
@@ -267,13 +323,17 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
     assert path is not None
     layout = index_layout(label, path=label_url)
     defaults = {**_volume_defaults(transport, root), **{k: v for k, v in layout.defaults if v}}
-    prior_digests, prior_uids = state.rows()
+    state.discard()  # rows spilled by a run that was killed
+    prior_digests, prior_hashes = state.rows()
+    order = np.argsort(prior_digests, kind="stable")
+    sorted_digests = prior_digests[order]
     alive = np.zeros(len(prior_digests), dtype=bool)
     now = _now()
     size = os.path.getsize(path)
     result.bytes = size
-    digests_out: list[np.ndarray] = []
-    uids_out: list[np.ndarray] = []
+    kept_out: list[np.ndarray] = []  # positions of the last run's rows seen unchanged
+    hashes_out: list[np.ndarray] = []  # uid hashes of the rows normalised now (when there was a last run)
+    normalised = 0
     state_info = {"source": SOURCE, "url": root, "last_harvest": now.isoformat(), "index": table_url}
     merge_folder = os.path.join(state.root, "merge")
     index_merge.remove(merge_folder)
@@ -290,14 +350,14 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
             for chunk in iter_index_chunks(layout, stream, size=size, chunk_bytes=chunk_bytes, path=table_url,
                                            columns=COLUMNS_READ):
                 result.found += chunk.table.num_rows
-                position = np.searchsorted(prior_digests, chunk.digests)
-                clipped = np.minimum(position, max(len(prior_digests) - 1, 0))
-                seen = (prior_digests[clipped] == chunk.digests) if len(prior_digests) else \
+                position = np.searchsorted(sorted_digests, chunk.digests)
+                clipped = np.minimum(position, max(len(sorted_digests) - 1, 0))
+                seen = (sorted_digests[clipped] == chunk.digests) if len(sorted_digests) else \
                     np.zeros(len(chunk.digests), dtype=bool)
-                alive[clipped[seen]] = True
+                matched = order[clipped[seen]]
+                alive[matched] = True
                 result.unchanged += int(seen.sum())
-                digests_out.append(chunk.digests[seen])
-                uids_out.append(prior_uids[clipped[seen]])
+                kept_out.append(matched)
                 fresh = np.flatnonzero(~seen)
                 if not len(fresh):
                     continue
@@ -309,8 +369,11 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
                     result.failures.append(Failure(table_url, "LabelError", f"{table_url}:row {number}: {message}"))
                 if len(batch):
                     sink.append(batch.columns)
-                    digests_out.append(chunk.digests[fresh[batch.rows - 1]])
-                    uids_out.append(np.asarray(batch.columns["uid"], dtype=object))
+                    hashes = uid_hashes(batch.columns["uid"])
+                    state.add(chunk.digests[fresh[batch.rows - 1]], hashes, batch.columns["uid"])
+                    normalised += len(batch)
+                    if len(prior_hashes):
+                        hashes_out.append(hashes)
         if exists:
             sink.close()
             if sink.rows:
@@ -324,23 +387,23 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
     except BaseException:
         if not exists:
             sink.abort()
+        state.discard()
         raise
     finally:
         index_merge.remove(merge_folder)
-    digests = np.concatenate(digests_out) if digests_out else np.zeros(0, np.uint64)
-    uids = np.concatenate(uids_out) if uids_out else np.zeros(0, object)
-    prior_set = prior_uids[~alive]  # rows of the last run not seen again: changed, or gone
-    gone = prior_set[~np.isin(prior_set, uids)] if len(prior_set) else prior_set
-    known = np.isin(uids, prior_uids) if len(prior_uids) else np.zeros(len(uids), dtype=bool)
-    changed = int(known.sum()) - result.unchanged
-    result.updated = max(changed, 0)
-    result.new = len(uids) - result.unchanged - result.updated
+    kept = np.unique(np.concatenate(kept_out)) if kept_out else np.zeros(0, np.int64)
+    fresh_hashes = np.concatenate(hashes_out) if hashes_out else np.zeros(0, np.uint64)
+    result.updated = int(np.isin(fresh_hashes, prior_hashes).sum())  # a known product's row changed
+    result.new = normalised - result.updated
+    # rows of the last run not seen again whose product has no row now: gone from the index
+    current = np.concatenate([prior_hashes[alive], fresh_hashes])
+    gone = np.flatnonzero(~alive & ~np.isin(prior_hashes, current)) if len(prior_hashes) else kept[:0]
     result.cursor = {"discovery": "index", "index": table_url, "rows": result.found,
-                     "disappeared": [str(u) for u in gone[:1000]], "disappeared_count": int(len(gone))}
+                     "disappeared": state.uids(gone[:1000]) if len(gone) else [],
+                     "disappeared_count": int(len(gone))}
     if len(gone):
         log.warning("%d products are no longer in %s (kept in the catalog)", len(gone), table_url)
-    state.commit({"table_url": table_url, "label_url": label_url, "rows": result.found, **validators},
-                 digests, uids)
+    state.commit({"table_url": table_url, "label_url": label_url, "rows": result.found, **validators}, kept)
     index_merge.remove(state.spool)
 
 

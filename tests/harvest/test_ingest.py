@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -207,34 +205,74 @@ def test_lroc_cumindex_without_data_files_via_cli(tmp_path, capsys):
 
 
 _KILLED = """
-import sys
-import archive_fed.harvest.ingest as ingest
-ingest.PIECE_BYTES = 64 * 1024
+import importlib, sys, time
+from archive_fed.catalog import bulk, store
+ingest = importlib.import_module("archive_fed.harvest.ingest")
+index_merge = importlib.import_module("archive_fed.harvest.index_merge")
 from archive_fed.transport import Transport
+ingest.PIECE_BYTES = 64 * 1024
+
+def announce(name, real):  # each step printed before it runs: the parent kills at a chosen one
+    def step(*args, **kwargs):
+        print(name, flush=True)
+        time.sleep(0.05)
+        return real(*args, **kwargs)
+    return step
+
+Transport.get_range = announce("download", Transport.get_range)
+ingest.index_batch = announce("normalise", ingest.index_batch)
+index_merge.PartitionSpill.append = announce("spill", index_merge.PartitionSpill.append)
+bulk.CatalogWriter.append = announce("write", bulk.CatalogWriter.append)
+store.crash_hook = lambda name: print(f"publish-{name}", flush=True) or time.sleep(0.05)
+ingest.IngestState.commit = announce("commit", ingest.IngestState.commit)
 ingest.ingest(sys.argv[1], sys.argv[2], transport=Transport(retries=1), chunk_bytes=40_000)
+print("done", flush=True)
 """
+#: (step, occurrence) to kill at, per seed: every stage of a run, into a new catalog and into an existing one
+KILL_POINTS = [("download", 3), ("normalise", 2), ("write", 5), ("publish-written", 1), ("commit", 1),
+               ("download", 9), ("normalise", 7), ("spill", 4), ("write", 2), ("publish-written", 1),
+               ("write", 8), ("commit", 1)]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+def _kill_at(process: subprocess.Popen, step: str, occurrence: int) -> list[str]:
+    seen: list[str] = []
+    for line in process.stdout:  # type: ignore[union-attr]
+        seen.append(line.strip())
+        if seen.count(step) == occurrence:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(len(KILL_POINTS)))
 def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, seed):
+    """kill -9 at a chosen step (download, normalise, spill, write, publish, commit) of an ingest into a new
+    catalog (even seeds) or a merge into an existing one (odd seeds); the rerun equals a clean ingest."""
     volume = tmp_path / "vol"
+    step, occurrence = KILL_POINTS[seed]
+    merge = seed % 2 == 1 or step == "spill"
     lv.write_volume(str(volume), 1500, seed=seed)
     catalog = tmp_path / "c.zarr"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with ArchiveServer(volume) as server:
-        af.harvest("pds3-volume", url=server.url, catalog=str(catalog), from_index=True, transport=transport())
+        if merge:
+            af.harvest("pds3-volume", url=server.url, catalog=str(catalog), from_index=True, transport=transport())
         lv.write_volume(str(volume), 6000, seed=seed)  # grown: the rerun merges into the catalog
         process = subprocess.Popen([sys.executable, "-c", _KILLED, server.url, str(catalog)], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(random.Random(seed).uniform(0.8, 2.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        seen = _kill_at(process, step, occurrence)
+        assert seen.count(step) == occurrence and "done" not in seen, seen  # killed where meant
         report = af.harvest("pds3-volume", url=server.url, catalog=str(catalog), from_index=True,
                             transport=transport())
         assert report.failed == 0
         clean = tmp_path / "clean.zarr"
         af.harvest("pds3-volume", url=server.url, catalog=str(clean), from_index=True, transport=transport())
+        again = af.harvest("pds3-volume", url=server.url, catalog=str(catalog), from_index=True,
+                           transport=transport())
     resumed, expected = without_time(records(catalog)), without_time(records(clean))
-    assert len(resumed) == 6000 and resumed == expected
-    assert len(af.Catalog.open(str(catalog)).to_pandas()["uid"].unique()) == 6000
+    assert len(resumed) == 6000 and resumed == expected  # nothing lost
+    assert len(af.Catalog.open(str(catalog)).to_pandas()["uid"].unique()) == 6000  # nothing duplicated
     assert np.all(af.Catalog.open(str(catalog)).to_pandas()["metadata_source"] == "index")
+    assert (again.found, again.unchanged, again.new) == (6000, 6000, 0)  # the state matches the catalog
