@@ -213,7 +213,10 @@ def _download(transport: Transport, url: str, state: IngestState, meta: dict[str
             out.flush()
             start += len(response.content)
             total = response.headers.get("Content-Range", "").rpartition("/")[2]
-            if len(response.content) < PIECE_BYTES or (total.isdigit() and start >= int(total)):
+            if total.isdigit():  # a server may answer a range with fewer bytes: ask on until the total
+                if start >= int(total) or not response.content:
+                    break
+            elif len(response.content) < PIECE_BYTES:
                 break
     return part, {"etag": etag, "last_modified": last_modified, "size": start}
 

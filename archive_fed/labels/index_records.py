@@ -215,6 +215,15 @@ def _identities(table: pa.Table, defaults: Mapping[str, str], product_ids: pa.Ar
     return codes, outcomes
 
 
+def _leaves_root(spec: Any) -> np.ndarray:
+    """Which relative file specs leave the volume: absolute paths, URLs, drive letters, NUL and ``..``
+    segments, also percent-encoded (``%2e%2e``, ``..%2f``, ``%5c``: servers decode them)."""
+    decoded = pc.replace_substring_regex(spec, r"(?i)%2f|%5c", "/")
+    decoded = pc.replace_substring_regex(decoded, r"(?i)%2e", ".")
+    pattern = r"(?i)(^/|://|^[a-z]:|\x00|%00|(^|/)\.\.(/|$))"
+    return pc.match_substring_regex(decoded, pattern).to_numpy(zero_copy_only=False)
+
+
 def index_batch(table: pa.Table, first_row: int, *, defaults: Mapping[str, str], base_url: str,
                 index_url: str, archive: str, harvested_at: _dt.datetime, label_format: str = "PDS3"
                 ) -> IndexBatch:
@@ -243,7 +252,7 @@ def index_batch(table: pa.Table, first_row: int, *, defaults: Mapping[str, str],
     label_url = None
     if spec is not None:
         spec = pc.replace_substring(spec, "\\", "/")
-        outside = pc.match_substring_regex(spec, r"(^/|://|(^|/)\.\.(/|$))").to_numpy(zero_copy_only=False)
+        outside = _leaves_root(spec)
         for i in np.flatnonzero(outside & ~bad)[:1000]:
             messages[int(i)] = f"file {spec[int(i)].as_py()!r} points outside the volume root {base_url}: refused"
         bad |= outside
