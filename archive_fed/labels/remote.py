@@ -25,8 +25,13 @@ def has_end(data: bytes) -> bool:
     return _END.search(data) is not None
 
 
+#: Chang'e-1/2/3 products: PDS3 labels attached to files named by their level (``.2B``, ``.2C``, ``.01``)
+_CHANGE_LEVEL = re.compile(r"/CE\d_[^/]*\.\d[0-9A-Z]$", re.IGNORECASE)
+
+
 def may_be_attached(url: str) -> bool:
-    return url.split("?", 1)[0].lower().endswith(ATTACHED_SUFFIXES)
+    path = url.split("?", 1)[0]
+    return path.lower().endswith(ATTACHED_SUFFIXES) or bool(_CHANGE_LEVEL.search("/" + path.replace("\\", "/")))
 
 
 def _conditional_headers(conditional: dict[str, Any] | None) -> dict[str, str]:
@@ -70,21 +75,36 @@ def _fetch_local(url: str, conditional: dict[str, Any] | None, response_cls: Any
     path = url[len("file://"):] if url.startswith("file://") else url
     try:
         stat = os.stat(path)
+        size, etag, inside = stat.st_size, f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', None
     except OSError:
-        raise FetchError("no such file", path=url) from None
-    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+        from ..transport.zips import split_zip_path, zip_member_info
+
+        inside = split_zip_path(path)      # a member of a downloaded order / bulk zip
+        try:
+            info = zip_member_info(*inside) if inside else None
+        except (OSError, KeyError):
+            info = None
+        if info is None:
+            raise FetchError("no such file", path=url) from None
+        size, etag = info["size"], info["etag"]
     headers = {"ETag": etag}
     if conditional and conditional.get("etag") == etag:
         return response_cls(url, 304, headers, b"", attempts=1, not_modified=True)
     try:
-        with open(path, "rb") as stream:
+        if inside is None:
+            stream_cm = open(path, "rb")
+        else:
+            from ..transport.zips import open_zip_member
+
+            stream_cm = open_zip_member(*inside)
+        with stream_cm as stream:
             if not may_be_attached(path):
-                if stat.st_size > MAX_LABEL:
+                if size > MAX_LABEL:
                     raise FetchError(f"label file larger than {MAX_LABEL} bytes", path=url)
                 content = stream.read()
             else:
                 content = stream.read(FIRST_PIECE)
-                while not has_end(content) and len(content) < min(stat.st_size, MAX_LABEL):
+                while not has_end(content) and len(content) < min(size, MAX_LABEL):
                     chunk = stream.read(len(content) * 3)
                     if not chunk:
                         break

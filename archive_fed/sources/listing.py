@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import FetchError
 from ..transport import is_within, url_join
+from ..transport.zips import is_zip_file, zip_members
 
 log = logging.getLogger("archive_fed.sources")
 
@@ -45,11 +46,15 @@ def parse_listing(page: str, base: str) -> list[str]:
     return entries
 
 
-def walk(transport: Any, root: str, *, max_depth: int = 32) -> Iterator[str]:
-    """Every file URL (or path) below ``root``, breadth first, in listing order."""
+def walk(transport: Any, root: str, *, max_depth: int = 32, zips: bool = False) -> Iterator[str]:
+    """Every file URL (or path) below ``root``, breadth first, in listing order.
+
+    A local ``root`` that is a ``.zip`` file (a downloaded order, a bulk download) is walked as the
+    directory of its members (``order.zip/CE3/…``, read in place); with ``zips=True`` the ``.zip`` files
+    found in a local tree are walked so too."""
     scheme = _scheme(root)
     if scheme in ("", "file"):
-        yield from _walk_local(root)
+        yield from _walk_local(root, zips)
         return
     if scheme not in ("http", "https"):
         yield from _walk_fsspec(root)
@@ -75,14 +80,34 @@ def walk(transport: Any, root: str, *, max_depth: int = 32) -> Iterator[str]:
                 yield url
 
 
-def _walk_local(root: str) -> Iterator[str]:
+def _walk_local(root: str, zips: bool = False) -> Iterator[str]:
     path = unquote(urlsplit(root).path) if root.startswith("file://") else root
+    if is_zip_file(path.rstrip("/" + os.sep)):
+        yield from _zip_members(path.rstrip("/" + os.sep))
+        return
     if not os.path.isdir(path):
         raise FetchError("not a directory", path=root)
     for folder, folders, files in os.walk(path):
         folders.sort()
         for name in sorted(files):
-            yield os.path.join(folder, name)
+            full = os.path.join(folder, name)
+            if zips and is_zip_file(full):
+                yield from _zip_members(full)
+            else:
+                yield full
+
+
+def _zip_members(archive: str) -> Iterator[str]:
+    import zipfile
+
+    try:
+        members = zip_members(archive)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise FetchError(f"not a readable zip file ({type(exc).__name__})", path=archive) from None
+    for member in members:
+        if ".." in member.split("/"):
+            continue                        # never a member outside the order
+        yield f"{archive}/{member}"
 
 
 def _walk_fsspec(root: str) -> Iterator[str]:

@@ -1,6 +1,7 @@
 """``pds4-bundle``: a PDS4 bundle (NASA PDS, ISRO PRADAN, KPLO, Chang'e trees with ``.2BL`` labels).
 
-Discovery walks the tree for labels (``*.xml`` and Chang'e-style ``.2BL``/``.2CL``/``.01L``), reads the
+Discovery walks the tree — a local directory, a downloaded ``.zip`` order read in place, an HTTP(S)
+listing or any fsspec URL — for labels (``*.xml`` and Chang'e-style ``.2BL``/``.2CL``/``.01L``), reads the
 bundle label and the collection labels with their inventories (``P,<lidvid>`` / ``S,<lidvid>`` rows), and
 yields every other label as a product. Primary inventory members that no label in the tree provides are
 reported as problems when the harvest finishes.
@@ -53,9 +54,17 @@ class PDS4BundleSource(Source):
     def cursor(self) -> dict[str, Any]:
         return {"collections": len(self._structure), "inventory_members": len(self.expected)}
 
+    #: walk the ``.zip`` files of a local tree as directories (downloaded orders, bulk downloads)
+    open_zips: bool = False
+
+    def select_labels(self, files: list[str]) -> list[str]:
+        """The product labels among the tree's files (presets add their own naming rules)."""
+        return [url for url in files if is_label_name(url)]
+
     def discover(self, *, since: _dt.datetime | None = None, state: dict[str, Any] | None = None
                  ) -> Iterator[ProductRef]:
-        labels = [url for url in walk(self.transport, self.url) if is_label_name(url)]
+        files = list(walk(self.transport, self.url, zips=bool(self.options.get("zips", self.open_zips))))
+        labels = self.select_labels(files)
         for url in labels:
             name = url.rsplit("/", 1)[-1]
             if _STRUCTURE.match(name):

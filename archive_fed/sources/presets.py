@@ -88,9 +88,12 @@ class JAXADARTSSource(PresetRules, PDS3VolumeSource):
 
 
 class CNSACLPDSSource(PresetRules, PDS4BundleSource):
-    """Chang'e 3–6 PDS4-style products (``.2BL``/``.2CL``/``.01L`` labels) from the Lunar and Planetary
-    Data Release System of NAOC/GRAS — behind a login: give the download tree of an order with ``url=``
-    and credentials for its host (``ARCHIVE_FED_USER_<HOST>``/``…PASSWORD…`` or netrc).
+    """Chang'e 1–6 products from the Lunar and Planetary Data Release System of NAOC/GRAS.
+
+    CLPDS works by registration and orders — it is not a crawlable tree: give ``url=`` what an order
+    delivers, a downloaded ``.zip`` (read in place) or the directory it was unpacked to (a mirror served
+    over HTTP(S) with credentials for its host works too). Chang'e-4 on: PDS4-style ``.2BL``/``.2CL``/
+    ``.01L`` labels; Chang'e-1/2/3 (producer ``BMYK``): PDS3 labels attached to ``.2B``/``.01``… files.
 
     Rule: mission, instrument, level and times missing from a label come from its GRAS product name
     (``CE4_GRAS_LPR-2B_SCI_N_<start>_<stop>_<seq>_A.2BL``).
@@ -99,11 +102,28 @@ class CNSACLPDSSource(PresetRules, PDS4BundleSource):
     name = "cnsa-clpds"
     reached = "order/bulk download"
     endpoint_confirmed = False
-    protocol = "PDS4-style tree walk of Chang'e .2BL/.2CL labels over HTTP(S) (login)"
-    description = "CNSA Lunar and Planetary Data Release System: Chang'e 3-6 (give your order's tree)"
+    protocol = "a downloaded order (.zip read in place, or its directory): Chang'e .2BL labels, CE1-3 attached PDS3"
+    description = "CNSA Lunar and Planetary Data Release System: Chang'e 1-6 (give your downloaded order)"
     default_url = "https://moon.bao.ac.cn/"
     needs_credentials = True
     fill: ClassVar[dict[str, Any]] = {"targets": ["Moon"]}
+
+    #: an order arrives as a download (a directory or .zip files), not as a crawlable tree
+    open_zips = True
+
+    def select_labels(self, files: list[str]) -> list[str]:
+        """PDS4-style labels (``.2BL``…, Chang'e-4 on) and, for Chang'e-1/2/3, the data files carrying an
+        attached PDS3 label (``CE3_BMYK_….2B``, ``….01``: a GRAS name with a level extension and no detached
+        ``…L`` label beside it)."""
+        labels = super().select_labels(files)
+        present = {url.lower() for url in files}
+        for url in files:
+            name = url.replace("\\", "/").rsplit("/", 1)[-1]
+            parsed = parse_product_name(name)
+            if (parsed is not None and parsed.level and not name.upper().endswith("L")
+                    and f"{url}L".lower() not in present and url not in labels):
+                labels.append(url)
+        return labels
 
     def apply_rules(self, record: ProductRecord, ref: ProductRef) -> ProductRecord:
         name = parse_product_name(ref.url.rsplit("/", 1)[-1]) or parse_product_name(record.lid or "")
@@ -118,13 +138,20 @@ class CNSACLPDSSource(PresetRules, PDS4BundleSource):
 
 
 class ISROPRADANSource(PresetRules, PDS4BundleSource):
-    """Chandrayaan-2 PDS4 bundles (``urn:isro:isda:…``) on ISRO's PRADAN portal at ISSDC (login)."""
+    """Chandrayaan-2 PDS4 bundles (``urn:isro:isda:…``) from ISRO's PRADAN portal at ISSDC.
+
+    PRADAN is a web application with a session login and zip/bulk downloads, not a crawlable tree: give
+    ``url=`` the downloaded bulk zip (or the directory holding the downloaded zips), read in place.
+    """
+
+    #: what a user gets is a bulk download: .zip files are walked as directories
+    open_zips = True
 
     name = "isro-pradan"
     reached = "order/bulk download"
     endpoint_confirmed = False
-    protocol = "PDS4 bundle (bundle → collections → inventories) over HTTP(S) (login)"
-    description = "ISRO PRADAN (ISSDC): Chandrayaan-2 PDS4 bundles"
+    protocol = "a bulk download (.zip files read in place, or their directory): PDS4 bundles"
+    description = "ISRO PRADAN (ISSDC): Chandrayaan-2 PDS4 bundles (give your downloaded zips)"
     default_url = "https://pradan.issdc.gov.in/ch2/"
     needs_credentials = True
     fill: ClassVar[dict[str, Any]] = {"mission": "chandrayaan-2", "targets": ["Moon"]}

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from .. import missions
 from ..errors import FetchError, SourceError
+from ..labels.remote import fetch_label
 from ..record import ProductRecord, pds3_uid, pds4_uid
 from ..transport import Response, with_params
 from .base import Problem, ProductRef, Source
@@ -118,7 +119,12 @@ class RecordSource(Source):
     def fetch(self, ref: ProductRef, conditional: dict[str, Any] | None = None) -> Any:
         record = ref.hints.get("record")
         if record is None:
-            return super().fetch(ref, conditional)
+            # a label URL the service gave (``fetch_labels=True``): on the archive's own hosts, not under
+            # the API's root — so not held to it, but it must be http(s): a service cannot send us to a
+            # local file
+            if not ref.url.lower().startswith(("http://", "https://")):
+                raise FetchError("label URL given by the service is not http(s): refused", path=ref.url)
+            return fetch_label(self.transport, ref.url, conditional=conditional)
         return Response(url=ref.url, status=200, content=record_bytes(record))
 
     def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:

@@ -45,6 +45,7 @@ from urllib3.util.retry import Retry
 from ..errors import FetchError
 from .credentials import NO_AUTH, BasicAuth, Credential, Credentials
 from .limits import HostLimiter
+from .zips import open_zip_member, split_zip_path, zip_member_info
 from .urls import (file_url_to_path, host_key, hostname, redact_url, split_userinfo, url_scheme,
                    with_params)
 
@@ -427,6 +428,17 @@ class Transport:
                      attempts=attempts)
 
     def _read_local(self, path: str, shown: str, limit: int) -> bytes:
+        inside = split_zip_path(path) if not os.path.exists(path) else None
+        if inside is not None:   # a member of a downloaded order / bulk zip, read in place
+            try:
+                size = zip_member_info(*inside)["size"]
+                if size > limit:
+                    raise self._too_big(size, shown, limit=limit)
+                with open_zip_member(*inside) as stream:
+                    data: bytes = stream.read()
+                return data
+            except (FileNotFoundError, IsADirectoryError, KeyError):
+                raise _fail("no such file in the zip", shown) from None
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size

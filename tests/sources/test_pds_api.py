@@ -214,3 +214,11 @@ class TestPDSAPI(SourceConformanceTests):
             '((product_class eq "Product_Observational") and ((a eq "1") or (a eq "2")))')
         assert query_text(target="Moon", product_class=None) == (
             '(ref_lid_target eq "urn:nasa:pds:context:target:satellite.earth.moon")')
+
+    def test_a_service_label_url_to_a_local_file_is_refused(self, tmp_path: Any) -> None:
+        products = registry_products(2)
+        products[0]["properties"]["ops:Label_File_Info.ops:file_ref"] = ["file:///etc/passwd"]
+        with ArchiveServer(routes=PDSRegistry(products).routes()) as server:
+            report = af.harvest("pds-api", url=server.url + "/api/search/1/", catalog=str(tmp_path / "c.zarr"),
+                                transport=fast_transport(), progress=False, fetch_labels=True)
+        assert any("not http(s): refused" in f.message for f in report.failures)

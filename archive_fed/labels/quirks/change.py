@@ -10,6 +10,9 @@ target is ``Lunar``, and whose empty elements hold the literal text ``None``.
 >>> name = parse_product_name("CE4_GRAS_LPR-2B_SCI_N_20231216075001_20231217065500_0316_A.2BL")
 >>> name.mission, name.instrument, name.channel, name.level, name.sequence
 ('change-4', 'LPR', '2B', '2B', '0316')
+
+Chang'e-1 to 3 products come from producer ``BMYK`` with PDS3 labels attached to the data file, named by
+the level alone (``.2B``, ``.01``): ``CE1_BMYK_IIM_SCI_N_20080112003418_20080112004518_1042_A.2B``.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 _NAME = re.compile(
-    r"^(?P<mission>CE\d)_(?P<producer>[A-Z]+)_(?P<instrument>[A-Z0-9]+)(?:-(?P<channel>[0-9A-Z]+))?"
+    r"^(?P<mission>CE\d)_(?P<producer>[A-Z]+)_(?P<instrument>[A-Z0-9]+)(?:-(?P<channel>[0-9A-Z]+(?:-[0-9A-Z]+)*))?"
     r"_(?P<purpose>[A-Z]+)_(?P<flag>[A-Z])_(?P<start>\d{14})_(?P<stop>\d{14})_(?P<sequence>\d+)"
     r"_(?P<version>[A-Z0-9]+)(?:\.(?P<level>[0-9][0-9A-Z]?)L?)?$",
     re.IGNORECASE,
