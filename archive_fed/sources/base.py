@@ -17,6 +17,7 @@ from ..labels import normalize, parse_label
 from ..labels.remote import fetch_label
 from ..record import ProductRecord
 from ..transport import Transport, is_within, split_userinfo
+from ..transport.urls import split_secrets, url_scheme
 
 
 @dataclass
@@ -91,6 +92,9 @@ class Source:
             url, userinfo = split_userinfo(url)
             if userinfo:
                 self.transport.add_credentials(urlsplit(url).hostname or "", userinfo)
+            url, secrets = split_secrets(url)   # ``?token=``: the same, sent as a query to that host only
+            if secrets:
+                self.transport.add_query_credentials(urlsplit(url).hostname or "", secrets)
         self.url = url
         self.options = options
         self.problems: list[Problem] = []
@@ -114,7 +118,8 @@ class Source:
     def fetch(self, ref: ProductRef, conditional: dict[str, Any] | None = None) -> Any:
         """Fetch the label bytes (attached PDS3 labels: only up to END). Returns a transport Response
         (``not_modified`` on 304)."""
-        self.require_within(ref.url, "label")
+        if url_scheme(ref.url) in ("", "file"):   # a local mirror: no symbolic link may lead out of it
+            self.require_within(ref.url, "label")
         return fetch_label(self.transport, ref.url, conditional=conditional)
 
     def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:

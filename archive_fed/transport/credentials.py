@@ -71,10 +71,19 @@ class Credentials:
         self._lock = threading.Lock()
         #: given for one host at run time (``user:password@`` in a source URL): they win over the rest
         self.added: dict[str, Credential] = {}
+        #: secret query parameters for one host (``?token=`` in a source URL), added to its requests only
+        self.params: dict[str, list[tuple[str, str]]] = {}
 
     def add(self, host: str, credential: Credential) -> None:
         with self._lock:
             self.added[host.lower()] = credential
+
+    def add_params(self, host: str, params: list[tuple[str, str]]) -> None:
+        with self._lock:
+            self.params[host.lower()] = list(params)
+
+    def params_for(self, host: str) -> list[tuple[str, str]]:
+        return self.params.get(host.lower(), [])
 
     def __repr__(self) -> str:
         if not self._enabled:

@@ -45,9 +45,9 @@ from urllib3.util.retry import Retry
 from ..errors import FetchError
 from .credentials import NO_AUTH, BasicAuth, Credential, Credentials
 from .limits import HostLimiter
+from .urls import (file_url_to_path, host_key, hostname, redact_text, redact_url, split_userinfo,
+                   url_scheme, with_params)
 from .zips import open_zip_member, split_zip_path, zip_member_info
-from .urls import (file_url_to_path, host_key, hostname, redact_url, split_userinfo, url_scheme,
-                   with_params)
 
 __all__ = ["Transport", "Response", "BodySink", "MiB", "REDIRECT_STATUSES", "GONE_STATUSES", "RETRY_STATUSES",
            "MAX_REDIRECTS", "CHUNK_SIZE"]
@@ -315,13 +315,19 @@ class Transport:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its settings: sessions, pools and locks are rebuilt where it is unpickled."""
-        return (_rebuild_transport, (self._settings, dict(self._credentials.added)))
+        return (_rebuild_transport, (self._settings, dict(self._credentials.added),
+                                     dict(self._credentials.params)))
 
     def add_credentials(self, host: str, credential: Credential) -> None:
         """Send ``credential`` (a bearer token, or ``(user, password)``) to ``host`` and to no other,
         in preference to the environment and netrc. Sources call this for ``user:password@`` in their
         URL, so the URL they keep, log and store carries no secret."""
         self._credentials.add(host, credential)
+
+    def add_query_credentials(self, host: str, params: list[tuple[str, str]]) -> None:
+        """Add the query parameters ``params`` (``[("token", "…")]``) to every request to ``host`` and to
+        no other. Sources call this for ``?token=`` in their URL, so the URL they keep carries no secret."""
+        self._credentials.add_params(host, params)
 
     def __enter__(self) -> Transport:
         return self
@@ -570,6 +576,7 @@ class Transport:
         try:
             answer = self._session().request(
                 method, url, headers=headers, auth=auth or NO_AUTH, timeout=self.timeout,
+                params=self._credentials.params_for(hostname(url)) or None,
                 allow_redirects=False, stream=True, verify=self.verify)
         except requests.exceptions.SSLError as exc:
             raise _fail(f"TLS failure ({type(exc).__name__})", url, attempts=attempts) from None
@@ -637,8 +644,23 @@ class Transport:
         return b"".join(pieces)
 
 
-def _rebuild_transport(settings: dict[str, Any], added: dict[str, Any] | None = None) -> Transport:
+def _rebuild_transport(settings: dict[str, Any], added: dict[str, Any] | None = None,
+                       params: dict[str, list[tuple[str, str]]] | None = None) -> Transport:
     transport = Transport(**settings)
     for host, credential in (added or {}).items():
         transport.add_credentials(host, credential)
+    for host, pairs in (params or {}).items():
+        transport.add_query_credentials(host, pairs)
     return transport
+
+
+class _RedactQuery(logging.Filter):
+    """Masks secret query values in urllib3's request log lines (``"GET /x?token=… HTTP/1.1"``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "=" in a for a in record.args):
+            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactQuery())

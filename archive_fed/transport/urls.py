@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 
 from ..errors import FetchError
 
-__all__ = ["redact_url", "split_userinfo", "url_scheme", "file_url_to_path", "url_join", "is_within",
+__all__ = ["redact_url", "split_userinfo", "split_secrets", "redact_text", "url_scheme", "file_url_to_path", "url_join", "is_within",
            "hostname", "host_key", "with_params", "SECRET_PARAMS", "DEFAULT_PORTS"]
 
 #: Query parameters whose values are masked in logs and error messages.
@@ -44,6 +44,35 @@ def redact_url(url: str) -> str:
         if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
             query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def split_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """``(url without secret-looking query parameters, those parameters)``.
+
+    >>> split_secrets("https://h/VOL/?token=abc&q=1")
+    ('https://h/VOL/?q=1', [('token', 'abc')])
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, []
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secrets = [(k, v) for k, v in pairs if k.lower() in SECRET_PARAMS]
+    if not secrets:
+        return url, []
+    kept = urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, kept, parts.fragment)), secrets
+
+
+_SECRET_TEXT = re.compile(r"(?i)([?&;](?:%s)=)[^&#\s\"']*" % "|".join(re.escape(k) for k in sorted(SECRET_PARAMS)))
+
+
+def redact_text(text: str) -> str:
+    """``text`` (a log line, a request target) with the values of secret-looking query parameters masked.
+
+    >>> redact_text('GET /x?a=1&token=abc HTTP/1.1')
+    'GET /x?a=1&token=*** HTTP/1.1'
+    """
+    return _SECRET_TEXT.sub(r"\1***", text)
 
 
 def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:

@@ -176,3 +176,41 @@ def test_url_credentials_survive_pickling_for_workers(tmp_path):
         clone.get(source.url + "INDEX/INDEX.LBL")
         seen = authorization_by_host(server)
     assert seen == {"127.0.0.1": {"Basic " + base64.b64encode(f"alice:{URL_PASSWORD}".encode()).decode()}}
+
+
+QUERY_TOKEN = "query-token-Hx4pL2"       # http://127.0.0.1/…?token=…
+
+
+def test_query_token_in_a_source_url_goes_to_its_host_only_and_is_never_kept(tmp_path, caplog):
+    """``?token=`` in a source URL: stripped from the URL that records, reports and the harvest state keep,
+    sent as a query parameter to its own host only (not across a redirect to another host), never logged."""
+    make_pds3_volume(tmp_path / "vol", 4)
+    moved = f"/vol/DATA/TC/000/{product_id(1)}.LBL"
+    routes = {moved: lambda r: (302, {"Location": r.server.url_for("moved" + moved, host="localhost")}, b""),
+              "/moved" + moved: (200, {}, pds3_label(1))}
+    caplog.set_level(logging.DEBUG)
+    for name in ("urllib3", "requests", "archive_fed"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    catalog, report = tmp_path / "out" / "cat.zarr", tmp_path / "out" / "report.json"
+    with ArchiveServer(tmp_path, routes=routes) as server:
+        url = f"{server.url}/vol/?token={QUERY_TOKEN}"
+        first = af.harvest("pds3-volume", url=url, catalog=str(catalog), report=str(report), progress=False,
+                           transport=fast_transport(allow_redirect_hosts=("localhost",)))
+        again = af.harvest("pds3-volume", url=url, catalog=str(catalog), progress=False,
+                           transport=fast_transport(allow_redirect_hosts=("localhost",)))
+        queries = [(r.headers.get("Host", "").rsplit(":", 1)[0], r.query) for r in server.received]
+        root = f"{server.url}/vol/"
+    assert first.new == 4 and first.failed == 0
+    assert again.unchanged == 4 and again.new == 0     # the same archive: the state keys on the clean URL
+    assert {q for host, q in queries if host == "127.0.0.1"} == {f"token={QUERY_TOKEN}"}
+    assert {q for host, q in queries if host == "localhost"} == {""}
+    assert first.url == root
+    assert QUERY_TOKEN not in caplog.text + "\n".join(repr(r.args) for r in caplog.records)
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert report in written and any(p.name == "seen.parquet" for p in written)
+    for path in written:
+        assert QUERY_TOKEN.encode() not in path.read_bytes(), f"the token is written in {path}"
+        if path.suffix == ".parquet":
+            assert QUERY_TOKEN not in pq.read_table(path).to_pandas().to_csv(), path
+    opened = af.Catalog.open(str(catalog))
+    assert QUERY_TOKEN not in opened.to_pandas().to_csv() + repr(opened.attrs) + repr(opened.state)
