@@ -16,6 +16,7 @@ from ..errors import FetchError, SourceError
 from ..labels.remote import fetch_label
 from ..record import ProductRecord, pds3_uid, pds4_uid
 from ..transport import Response, with_params
+from ..transport.http import RETRY_STATUSES
 from .base import Problem, ProductRef, Source
 
 __all__ = ["identity", "granule_identity", "TARGET_LIDS", "target_lid", "RecordSource", "record_bytes", "level_word", "level_from_lid", "pds3_level", "LEVEL_WORD"]
@@ -151,8 +152,8 @@ class RecordSource(Source):
         """A 4xx answer becomes a :class:`SourceError` carrying the service's own message (the transport
         keeps it, size-capped and with credentials masked); anything else stays the FetchError."""
         status = getattr(exc, "status", None)
-        if status is None or not 400 <= status < 500:
-            return exc
+        if status is None or not 400 <= status < 500 or status in RETRY_STATUSES:
+            return exc    # 408/429 after every retry: the service is busy, it did not refuse the request
         detail = getattr(exc, "detail", "") or "no message in the answer"
         return SourceError(f"{self.name} refused the request (HTTP {status}): {detail}", path=exc.path or url)
 

@@ -370,6 +370,9 @@ class Transport:
         except ValueError:
             raise _fail("answer is not JSON", full, status=response.status,
                         attempts=response.attempts) from None
+        except RecursionError:  # arrays or objects nested thousands deep
+            raise _fail("answer is JSON nested too deep", full, status=response.status,
+                        attempts=response.attempts) from None
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         """HEAD ``url`` (same retries and redirect policy as :meth:`get`)."""
