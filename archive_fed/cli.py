@@ -6,7 +6,6 @@ Exit codes: 0 all well; 1 finished but some products failed (each on stderr as `
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from typing import Any, Sequence
@@ -24,6 +23,7 @@ def _error(message: str) -> None:
 # ---- inspect ------------------------------------------------------------------------------------------
 def cmd_inspect(args: argparse.Namespace) -> int:
     from .labels import normalize, read_label
+    from .record import record_to_json
 
     ok = failed = 0
     for target in args.labels:
@@ -37,7 +37,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             continue
         ok += 1
         if args.json:
-            print(json.dumps(record.to_dict(), ensure_ascii=False), flush=True)
+            print(record_to_json(record), flush=True)
         else:
             _print_record(record.to_dict())
     if failed and not ok:

@@ -65,6 +65,10 @@ class SourceError(ArchiveFedError):
     """A source (archive adapter) is unknown, misconfigured or answered something unusable."""
 
 
+class TimeError(ArchiveFedError, ValueError):
+    """A user-given time (``--since``, search bounds, record fields) is not a date or time."""
+
+
 class ProductError(ArchiveFedError):
     """A product's data could not be decoded as the label describes it."""
 

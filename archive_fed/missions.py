@@ -50,7 +50,8 @@ def alias_key(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _registry() -> tuple[dict[str, Mission], dict[str, str], dict[str, str]]:
     raw = tomllib.loads(resources.files("archive_fed").joinpath("missions.toml").read_text("utf-8"))
-    generic_levels = {k.upper(): v for k, v in raw.get("levels", {}).items()}
+    generic_levels = {k.upper(): v for k, v in
+                      {**raw.get("codmac", {}).get("to_pds4", {}), **raw.get("levels", {})}.items()}
     schemes = raw.get("level_schemes", {})
     missions: dict[str, Mission] = {}
     aliases: dict[str, str] = {}
@@ -215,6 +216,22 @@ def pds4_level(slug: str | None, native: str | None) -> str | None:
         if alias_key(level) == alias_key(text):
             return level
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _codmac_from_pds4() -> dict[str, int]:
+    raw = tomllib.loads(resources.files("archive_fed").joinpath("missions.toml").read_text("utf-8"))
+    return {level: int(number) for level, number in raw.get("codmac", {}).get("from_pds4", {}).items()}
+
+
+def codmac_level(level: str | None) -> int | None:
+    """The EPN-TAP 2.0 (simplified CODMAC) ``processing_level`` of a PDS4 processing level, from
+    ``[codmac.from_pds4]`` (None when unknown); :func:`pds4_level` maps CODMAC numbers the other way.
+
+    >>> codmac_level("Calibrated"), pds4_level(None, "3")
+    (3, 'Calibrated')
+    """
+    return _codmac_from_pds4().get(level) if level else None
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,15 +1,31 @@
-"""ProductRecord: the one schema of archive_fed (SPEC §1).
+"""ProductRecord: the one schema of archive_fed (SPEC §1), and its one codec.
 
 A record is one archive product, one row of the catalog. It is defined once here, with its field kinds,
-and serialised one way everywhere: :meth:`ProductRecord.to_dict` gives JSON-safe values (ISO 8601 UTC
-times ending in ``Z``), :meth:`ProductRecord.from_dict` reads them back.
+and serialised one way everywhere:
+
+* JSON: :meth:`ProductRecord.to_dict` gives JSON-safe values (ISO 8601 UTC times ending in ``Z``),
+  :meth:`ProductRecord.from_dict` reads them back; :func:`records_to_json` is the array the CLI prints.
+* Arrow: :data:`ARROW_SCHEMA` is the one columnar schema (the harvest journal, the Parquet export and
+  :meth:`Catalog.to_arrow <archive_fed.catalog.Catalog.to_arrow>` all use it);
+  :func:`records_to_arrow` / :func:`records_from_arrow` convert, :func:`conform_arrow` checks and
+  casts any table to it.
+* CSV: :data:`CSV_HEADER` and :func:`csv_row` (lists joined with ``;``, times ISO 8601 ``Z``, missing
+  values empty), used by ``search --format csv`` and the CSV export.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import json
 import math
-from typing import Any, Iterator, Mapping
+from operator import attrgetter
+from typing import Any, Iterable, Iterator, Mapping
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import CatalogError
+from .times import user_time
 
 #: Field kinds, used by the catalog to choose column encodings.
 STR, FLOAT, INT, TIME, LIST = "str", "float", "int", "time", "list"
@@ -43,6 +59,12 @@ FIELDS: dict[str, str] = {
     "harvested_at": TIME,
     "metadata_source": STR,  # where the metadata came from: "label", "index" or "service"
 }
+
+#: Text fields with few distinct values: dictionary-encoded in Arrow, integer codes in the catalog.
+CATEGORICAL = (
+    "vid", "mission", "agency", "instrument_host", "instrument", "targets", "target",
+    "processing_level", "processing_level_native", "label_format", "archive",
+)
 
 #: The PDS4 processing-level vocabulary.
 PROCESSING_LEVELS = ("Telemetry", "Raw", "Partially Processed", "Calibrated", "Derived")
@@ -82,24 +104,16 @@ def pds4_uid(lid: Any, vid: Any = None) -> str | None:
     return f"{lid}::{vid}" if vid else lid
 
 
-def _utc(value: Any) -> _dt.datetime | None:
-    """Coerce a datetime/date/ISO string to an aware UTC datetime (None stays None)."""
+def _utc(value: Any, what: str = "time") -> _dt.datetime | None:
+    """An aware UTC datetime from a datetime (fast path) or anything :func:`archive_fed.times.user_time`
+    reads; None and ``""`` stay None, garbage is a :class:`~archive_fed.errors.TimeError`."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        value = _dt.datetime.fromisoformat(text)
-    if isinstance(value, _dt.datetime):
+    if type(value) is _dt.datetime:
         if value.tzinfo is None:
             return value.replace(tzinfo=_dt.timezone.utc)
-        return value.astimezone(_dt.timezone.utc)
-    if isinstance(value, _dt.date):
-        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
-    if hasattr(value, "to_pydatetime"):  # pandas / numpy timestamps
-        return _utc(value.to_pydatetime())
-    raise TypeError(f"not a time: {value!r}")
+        return value if value.tzinfo is _dt.timezone.utc else value.astimezone(_dt.timezone.utc)
+    return user_time(value, what=what)
 
 
 def format_time(value: _dt.datetime | None) -> str | None:
@@ -162,7 +176,7 @@ class ProductRecord:
         for name, kind in FIELDS.items():
             value = getattr(self, name)
             if kind == TIME:
-                setattr(self, name, _utc(value))
+                setattr(self, name, _utc(value, name))
             elif kind == FLOAT:
                 setattr(self, name, _float(value))
             elif kind == INT:
@@ -196,3 +210,126 @@ class ProductRecord:
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         for name in FIELDS:
             yield name, getattr(self, name)
+
+
+# --- JSON ------------------------------------------------------------------------------------------
+
+def record_to_json(record: ProductRecord) -> str:
+    """One record as one line of JSON (non-ASCII kept as is)."""
+    return json.dumps(record.to_dict(), ensure_ascii=False)
+
+
+def records_to_json(records: Iterable[ProductRecord]) -> str:
+    """A JSON array of records, one per line (``[]`` when there are none)."""
+    lines = [record_to_json(r) for r in records]
+    return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+#: The CSV header: the record fields, in order.
+CSV_HEADER: tuple[str, ...] = tuple(FIELDS)
+
+
+def csv_value(kind: str, value: Any) -> Any:
+    """One field as CSV text: lists joined with ``;``, times ISO 8601 ``Z``, missing as ``""``."""
+    if value is None:
+        return ""
+    if kind == LIST:
+        return ";".join(value)
+    if kind == TIME:
+        return format_time(value)
+    return value
+
+
+def csv_row(record: ProductRecord) -> list[Any]:
+    """The CSV cells of one record, in :data:`CSV_HEADER` order."""
+    return [csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()]
+
+
+# --- Arrow -----------------------------------------------------------------------------------------
+
+_ARROW_TYPES = {STR: pa.string(), LIST: pa.list_(pa.string()), TIME: pa.timestamp("ns", tz="UTC"),
+                FLOAT: pa.float64(), INT: pa.int64()}
+_CODES = pa.dictionary(pa.int32(), pa.string())
+
+#: The one Arrow schema of records: text as ``string`` (categorical fields dictionary-encoded), lists
+#: as ``list<string>`` (never null: an empty list), times as ``timestamp[ns, UTC]`` (1677-2262),
+#: floats as ``double`` and ``file_size`` as ``int64``; missing values are nulls.
+ARROW_SCHEMA = pa.schema([pa.field(name, _CODES if name in CATEGORICAL and kind == STR else _ARROW_TYPES[kind])
+                          for name, kind in FIELDS.items()])
+
+
+def _arrow_error(name: str, exc: Exception) -> CatalogError:
+    if isinstance(exc, (OverflowError, pa.ArrowInvalid)) and FIELDS[name] == TIME:
+        return CatalogError(f"{name}: time out of the catalog's range (1677-2262): {exc}")
+    return CatalogError(f"{name}: cannot be stored as {ARROW_SCHEMA.field(name).type}: {exc}")
+
+
+def records_to_arrow(records: Iterable[ProductRecord | Mapping[str, Any]]) -> pa.Table:
+    """Records (or dicts as from :meth:`ProductRecord.to_dict`) as an Arrow table of :data:`ARROW_SCHEMA`.
+
+    Examples
+    --------
+    >>> table = records_to_arrow([ProductRecord(uid="P1", targets=["Moon"], file_size=3)])
+    >>> table.num_rows, table.column("targets").to_pylist(), str(table.schema.field("start_time").type)
+    (1, [['Moon']], 'timestamp[ns, tz=UTC]')
+    """
+    items = [r if isinstance(r, ProductRecord) else ProductRecord.from_dict(r) for r in records]
+    rows = list(map(attrgetter(*FIELDS), items))
+    columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
+    arrays = []
+    for field, values in zip(ARROW_SCHEMA, columns):
+        try:
+            arrays.append(pa.array(values, type=field.type))
+        except (OverflowError, pa.ArrowException, TypeError, ValueError) as exc:
+            raise _arrow_error(field.name, exc) from None
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def conform_arrow(table: pa.Table, where: str | None = None) -> pa.Table:
+    """The record columns of ``table`` cast to :data:`ARROW_SCHEMA` (extra columns dropped, schema
+    metadata kept); a :class:`CatalogError` naming ``where`` when a field is missing or cannot be cast."""
+    missing = [name for name in FIELDS if name not in table.column_names]
+    if missing:
+        raise CatalogError(f"not an archive_fed record table: no columns {missing}", path=where)
+    arrays = []
+    for field in ARROW_SCHEMA:
+        column = table.column(field.name)
+        if column.type != field.type:
+            try:
+                column = column.cast(field.type)
+            except (pa.ArrowException, OverflowError) as exc:
+                raise CatalogError(f"column {field.name} ({column.type}) is not {field.type}: {exc}",
+                                   path=where) from None
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA.with_metadata(table.schema.metadata))
+
+
+def records_from_arrow(table: pa.Table, where: str | None = None) -> list[ProductRecord]:
+    """The records of an Arrow table of :data:`ARROW_SCHEMA` (or one :func:`conform_arrow` can cast),
+    the inverse of :func:`records_to_arrow`; times keep microseconds (ProductRecord's precision)."""
+    table = conform_arrow(table, where)
+    decoded = [_python_values(kind, table.column(name)) for name, kind in FIELDS.items()]
+    names = list(FIELDS)
+    return [ProductRecord(**dict(zip(names, row))) for row in zip(*decoded)]
+
+
+def _python_values(kind: str, column: pa.ChunkedArray) -> list[Any]:
+    """Python values of one conformed column (vectorised where Arrow's ``to_pylist`` is slow)."""
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if kind == TIME:
+        micro = array.cast(pa.timestamp("us", tz="UTC"), safe=False).to_numpy(zero_copy_only=False)
+        return [None if v is None else v.replace(tzinfo=_dt.timezone.utc)
+                for v in micro.astype("datetime64[us]").astype(object).tolist()]
+    if kind == LIST:
+        flat = array.flatten().to_numpy(zero_copy_only=False).tolist()
+        offsets = array.offsets.to_numpy(zero_copy_only=False).tolist()
+        return [flat[offsets[i]:offsets[i + 1]] for i in range(len(array))]  # a null list is empty
+    if pa.types.is_dictionary(array.type):
+        table = np.empty(len(array.dictionary) + 1, dtype=object)
+        table[:-1] = array.dictionary.to_pylist()  # the last slot (None) is what index -1 picks
+        return table[array.indices.fill_null(-1).to_numpy(zero_copy_only=False)].tolist()
+    if kind == INT:
+        return array.to_pylist()  # to_numpy would turn nulls into NaN floats
+    return array.to_numpy(zero_copy_only=False).tolist()

@@ -43,9 +43,9 @@ from zarr.codecs import BloscCodec, ZstdCodec
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import CatalogError
-from ..record import FIELDS, FLOAT, INT, LIST, STR, TIME
+from ..record import CATEGORICAL, FIELDS, FLOAT, INT, LIST, STR, TIME
 from . import store
-from .encoding import VAR_ATTRS, CATEGORICAL, DIM, MAX_EXACT_INT, SCHEMA_VERSION, Codes, text_array
+from .encoding import VAR_ATTRS, DIM, MAX_EXACT_INT, SCHEMA_VERSION, Codes, text_array
 
 #: Categories a streamed categorical column may hold (its codes are int16).
 MAX_STREAMED_CATEGORIES = int(np.iinfo(np.int16).max)

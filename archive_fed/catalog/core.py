@@ -14,9 +14,9 @@ import xarray as xr
 from fsspec.core import url_to_fs
 
 from ..errors import CatalogError
-from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
+from ..record import CATEGORICAL, FIELDS, INT, LIST, STR, TIME, ProductRecord, format_time
 from . import parquet, store, stream
-from .encoding import (CATEGORICAL, DIM, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
+from .encoding import (DIM, SCHEMA_VERSION, Codes, columns_from_records, concat_codes,
                        dataset_from_columns, decode_list, factorize, records_from_columns,
                        text_values, vid_ranks)
 from .reader import StoreReader
@@ -200,7 +200,9 @@ class Catalog:
 
     @classmethod
     def read_parquet(cls, path: str, storage_options: dict | None = None) -> "Catalog":
-        return cls.from_arrow(parquet.read_parquet(str(path), storage_options), str(path))
+        """A catalog from one Parquet file written by :meth:`to_parquet` (or any file whose columns
+        cast to :data:`archive_fed.record.ARROW_SCHEMA`)."""
+        return cls.from_arrow(parquet.read_parquet(str(path), storage_options), where=str(path))
 
     def to_parquet(self, path: str, storage_options: dict | None = None) -> None:
         """Write the catalog to one Parquet file (exact round trip with :meth:`read_parquet`)."""
@@ -208,14 +210,22 @@ class Catalog:
 
     @classmethod
     def from_arrow(cls, table: Any, where: str = "arrow table") -> "Catalog":
-        """A catalog from a :class:`pyarrow.Table` shaped like :meth:`to_arrow`'s (``where`` names it in
-        errors); when a uid repeats, the newest version wins (see :meth:`upsert`)."""
+        """A catalog from an Arrow table of records (:data:`archive_fed.record.ARROW_SCHEMA`, as from
+        :meth:`to_arrow` or :func:`archive_fed.record.records_to_arrow`), one row per ``uid``.
+
+        Catalog attributes are read from the ``archive_fed`` schema metadata when present; ``where``
+        names the table in errors.
+        """
         columns, codes, attrs = parquet.from_table(table, where)
         return cls._from_columns(columns, codes, {**_new_attrs(), **attrs})
 
     def to_arrow(self) -> Any:
-        """The catalog as a :class:`pyarrow.Table`, the schema of :meth:`to_parquet` (see
-        :mod:`archive_fed.catalog.parquet`); an exact round trip with :meth:`from_arrow`."""
+        """The catalog as a :class:`pyarrow.Table` of :data:`archive_fed.record.ARROW_SCHEMA` (the
+        columns of :meth:`to_parquet`), catalog attributes in the ``archive_fed`` schema metadata.
+
+        An exact round trip with :meth:`from_arrow`; ``archive_fed.record.records_from_arrow(cat.to_arrow())``
+        gives the records of ``cat``.
+        """
         return parquet.to_table(self._column, self._codes_of, dict(self._ds.attrs))
 
     # --- columns -----------------------------------------------------------------------------------

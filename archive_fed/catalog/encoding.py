@@ -13,7 +13,7 @@ kind       in-memory variable
 ``time``   ``datetime64[ns]``, UTC without zone, missing as NaT
 =========  ==========================================================================================
 
-Low-cardinality text fields (:data:`CATEGORICAL`) are also kept as integer codes into a category table
+Low-cardinality text fields (:data:`archive_fed.record.CATEGORICAL`) are also kept as integer codes into a category table
 (``-1`` = missing). Codes make searches a table look-up and, on disk, shrink each of those columns to a
 byte or two per product before compression (see :mod:`archive_fed.catalog.store`).
 """
@@ -31,16 +31,13 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import CatalogError
+from ..times import user_time
+from ..record import CATEGORICAL as CATEGORICAL  # re-exported: the fields kept as integer codes
 from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord
 
 DIM = "product"
 SCHEMA_VERSION = 1
 
-#: Fields stored as integer codes into a table of distinct values.
-CATEGORICAL = (
-    "vid", "mission", "agency", "instrument_host", "instrument", "targets", "target",
-    "processing_level", "processing_level_native", "label_format", "archive",
-)
 TEXT_KINDS = (STR, LIST)
 #: Integers from 2**53 on are not exact in float64; no product is that large.
 MAX_EXACT_INT = 2 ** 53
@@ -123,23 +120,21 @@ def decode_list(text: str | None) -> list[str]:
 
 # --- times -----------------------------------------------------------------------------------------
 
-def to_ns(value: Any) -> int:
-    """A time (ISO text, datetime, date, numpy or pandas timestamp) as int64 ns since 1970 UTC.
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_NS_RANGE = (np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max)
 
-    Naive times are UTC; aware ones are converted.
+
+def to_ns(value: Any, what: str = "time") -> int:
+    """A user-given time (any form :func:`archive_fed.times.user_time` reads) as int64 ns since 1970 UTC.
+
+    Naive times are UTC; aware ones are converted; garbage and times outside 1677-2262 are a
+    :class:`CatalogError`.
     """
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise CatalogError(f"not a time: {value!r} ({exc})") from None
-    if stamp is pd.NaT:
-        raise CatalogError(f"not a time: {value!r}")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    try:
-        return int(stamp.as_unit("ns")._value)
-    except (OverflowError, ValueError) as exc:
-        raise CatalogError(f"time out of the catalog's range (1677-2262): {value!r}") from exc
+    when = user_time(value, what=what, error=CatalogError)
+    ns = (when - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
+    if not _NS_RANGE[0] <= ns <= _NS_RANGE[1]:
+        raise CatalogError(f"{what}: time out of the catalog's range (1677-2262): {value!r}")
+    return ns
 
 
 def time_column(values: list[_dt.datetime | None]) -> np.ndarray:

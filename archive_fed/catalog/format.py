@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
-from ..record import FIELDS, LIST, TIME, ProductRecord, format_time
+from ..record import CSV_HEADER, ProductRecord, csv_row, records_to_json
 
 if TYPE_CHECKING:
     from .core import Catalog
@@ -35,35 +34,17 @@ def format_catalog(cat: "Catalog", fmt: str = "table", limit: int | None = None)
     shown = cat if limit is None or limit >= len(cat) else cat[: max(limit, 0)]
     records = list(shown.records())
     if fmt == "json":
-        return _json(records)
+        return records_to_json(records)
     if fmt == "csv":
         return _csv(records)
     return _table(records, len(cat))
 
 
-def _json(records: list[ProductRecord]) -> str:
-    if not records:
-        return "[]"
-    return "[\n" + ",\n".join(json.dumps(r.to_dict(), ensure_ascii=False) for r in records) + "\n]"
-
-
-def csv_value(kind: str, value: Any) -> Any:
-    """One record field as CSV text: lists joined with ';', times ISO 8601 Z, missing as ''."""
-    if value is None:
-        return ""
-    if kind == LIST:
-        return ";".join(value)
-    if kind == TIME:
-        return format_time(value)
-    return value
-
-
 def _csv(records: list[ProductRecord]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for record in records:
-        writer.writerow([csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()])
+    writer.writerow(CSV_HEADER)
+    writer.writerows(map(csv_row, records))
     return out.getvalue()
 
 

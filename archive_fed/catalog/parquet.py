@@ -1,9 +1,11 @@
-"""Catalog ⇄ Parquet (pyarrow), an exact round trip.
+"""Catalog columns ⇄ Arrow (pyarrow) and Parquet, an exact round trip.
 
-Columns keep the record's types: text as ``string`` (categorical fields dictionary-encoded), lists as
-``list<string>``, times as ``timestamp[ns, UTC]``, floats as ``double`` and ``file_size`` as ``int64``,
-missing values as nulls. Catalog attributes (schema version, dates, harvest state) travel in the schema
-metadata under the key ``archive_fed``. Local files are written to a temporary sibling and renamed.
+The table is the records' one Arrow schema, :data:`archive_fed.record.ARROW_SCHEMA` (text as ``string``,
+categorical fields dictionary-encoded, lists as ``list<string>``, times as ``timestamp[ns, UTC]``, floats
+as ``double``, ``file_size`` as ``int64``, missing values as nulls), built from the catalog's in-memory
+columns without a per-record pass. Catalog attributes (schema version, dates, harvest state) travel in
+the schema metadata under the key ``archive_fed``. Local files are written with
+:func:`archive_fed.atomic.atomic_write`.
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..atomic import atomic_write
 from ..errors import CatalogError
-from ..record import FIELDS, INT, LIST, STR, TIME
-from .encoding import CATEGORICAL, NAT, Codes, code_dtype, decode_list, encode_list, text_values
+from ..record import ARROW_SCHEMA, CATEGORICAL, FIELDS, INT, LIST, STR, TIME, conform_arrow
+from .encoding import NAT, Codes, code_dtype, decode_list, encode_list, text_values
 
 META_KEY = b"archive_fed"
 
@@ -54,8 +56,7 @@ def to_table(columns: Callable[[str], np.ndarray], codes: Callable[[str], Codes]
         else:
             values = np.asarray(columns(name), dtype=np.float64)
             arrays.append(pa.array(values, type=pa.float64(), mask=np.isnan(values)))
-    table = pa.Table.from_arrays(arrays, names=list(FIELDS))
-    return table.replace_schema_metadata({META_KEY: json.dumps(attrs).encode()})
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA.with_metadata({META_KEY: json.dumps(attrs).encode()}))
 
 
 def from_table(table: pa.Table, where: str) -> tuple[dict[str, np.ndarray], dict[str, Codes], dict]:
@@ -64,7 +65,7 @@ def from_table(table: pa.Table, where: str) -> tuple[dict[str, np.ndarray], dict
     missing = [name for name in FIELDS if name not in present]
     if missing:
         raise CatalogError(f"not an archive_fed catalog: no columns {missing}", path=where)
-    table = table.unify_dictionaries()
+    table = conform_arrow(table, where).unify_dictionaries()
     columns: dict[str, np.ndarray] = {}
     codes: dict[str, Codes] = {}
     for name, kind in FIELDS.items():

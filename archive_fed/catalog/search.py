@@ -117,8 +117,8 @@ class QueryBox:
 
 
 def time_bounds(start: Any, stop: Any) -> tuple[int | None, int | None]:
-    lo = None if start is None else to_ns(start)
-    hi = None if stop is None else to_ns(stop)
+    lo = None if start is None else to_ns(start, "start")
+    hi = None if stop is None else to_ns(stop, "stop")
     if lo is not None and hi is not None and lo > hi:
         raise CatalogError(f"search start {start!r} is after stop {stop!r}")
     return lo, hi

@@ -60,8 +60,8 @@ from fsspec.implementations.local import LocalFileSystem
 from zarr.codecs import BloscCodec, ZstdCodec
 
 from ..errors import CatalogError
-from ..record import FIELDS, INT, LIST, STR, TIME
-from .encoding import CATEGORICAL, DIM, SCHEMA_VERSION, Codes, variable
+from ..record import CATEGORICAL, FIELDS, INT, LIST, STR, TIME
+from .encoding import DIM, SCHEMA_VERSION, Codes, variable
 
 CHUNK_ROWS = 262_144  # products per shard (one file per column)
 INNER_CHUNK_ROWS = 16_384  # products per compressed chunk inside a shard: the unit of partial reads

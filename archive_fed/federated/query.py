@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import missions
 from ..errors import SourceError
-from ..labels.values import utc_time
+from ..times import user_time
 from ..record import format_time
 
 __all__ = ["Query", "ode_options", "pds_api_q", "epntap_where", "pdap_options", "julian_day"]
@@ -71,9 +71,7 @@ class Query:
                      bbox: Sequence[float] | None = None) -> Query:
         when = {}
         for name, value in (("start", start), ("stop", stop)):
-            when[name] = utc_time(value) if value is not None else None
-            if value is not None and when[name] is None:
-                raise SourceError(f"{name}: not a date or time: {value!r}")
+            when[name] = user_time(value, what=name, error=SourceError) if value is not None else None
         box = None
         if bbox is not None:
             if len(bbox) != 4:

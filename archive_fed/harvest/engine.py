@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from .. import sources as _sources
-from ..labels.values import utc_time
+from ..times import user_time
 from ..record import ProductRecord
 from ..sources.base import Source
 from ..transport import Transport
@@ -104,9 +104,7 @@ def harvest(source: str | Source, url: str | None = None, catalog: str = "catalo
         raise ValueError("workers must be >= 1")
     transport = transport or Transport(max_per_host=max(4, workers))
     src = _sources.create(source, url, transport=transport, **options) if isinstance(source, str) else source
-    since_time = utc_time(since) if since is not None else None
-    if since is not None and since_time is None:
-        raise ValueError(f"--since: not a date or time: {since!r}")
+    since_time = user_time(since, what="--since") if since is not None else None
     state = HarvestState(catalog, src.name, src.state_id)
     started = _now()
     result = HarvestReport(source=src.name, url=src.url, catalog=catalog, started=started)

@@ -13,6 +13,11 @@ Commit protocol (every step atomic by write-to-temporary + rename):
 3. seen.parquet ← seen ∪ journal seen rows; 4. journal parts deleted.
 A crash anywhere leaves journal parts that the next run reads back first: their products are not fetched
 again, and step 2 is idempotent (dedupe by uid), so nothing is lost or duplicated.
+
+A journal part is the records' one Arrow table (:func:`archive_fed.record.records_to_arrow`, read back
+with :func:`~archive_fed.record.records_from_arrow`) plus the seen rows as ``seen_<column>`` columns,
+marked ``archive_fed_journal: 2`` in its schema metadata. Parts of the first layout (record columns
+prefixed ``r_``, lists as JSON text), left by an interrupted run of an older archive_fed, are still read.
 """
 from __future__ import annotations
 
@@ -29,9 +34,12 @@ import pyarrow.parquet as pq
 
 from ..atomic import atomic_write
 from ..errors import CatalogError
-from ..record import FIELDS, LIST, TIME, ProductRecord
+from ..record import FIELDS, LIST, ProductRecord, records_from_arrow, records_to_arrow
 
 SEEN_COLUMNS = ("key", "uid", "etag", "last_modified", "size", "digest")
+#: Journal part layout: schema metadata key and the version written.
+JOURNAL_KEY, JOURNAL_VERSION = b"archive_fed_journal", b"2"
+_SEEN_PREFIX = "seen_"
 
 
 @dataclass
@@ -68,36 +76,40 @@ def _seen_table(rows: Iterable[Seen]) -> pa.Table:
     })
 
 
-def _seen_rows(table: pa.Table) -> dict[str, Seen]:
-    data = table.select(list(SEEN_COLUMNS)).to_pydict()
-    return {key: Seen(key, *values) for key, *values in zip(*(data[c] for c in SEEN_COLUMNS))}
+def _seen_rows(table: pa.Table, prefix: str = "") -> dict[str, Seen]:
+    data = table.select([prefix + c for c in SEEN_COLUMNS]).to_pydict()
+    return {key: Seen(key, *values) for key, *values in zip(*(data[prefix + c] for c in SEEN_COLUMNS))}
 
 
-def _records_table(records: list[ProductRecord]) -> pa.Table:
-    columns: dict[str, Any] = {}
+def journal_table(records: list[ProductRecord], seen: list[Seen]) -> pa.Table:
+    """One journal part: the records' Arrow table + their seen rows (``seen_<column>``), row by row."""
+    table = records_to_arrow(records)
+    seen_table = _seen_table(seen)
+    for name in SEEN_COLUMNS:
+        table = table.append_column(_SEEN_PREFIX + name, seen_table.column(name))
+    return table.replace_schema_metadata({JOURNAL_KEY: JOURNAL_VERSION})
+
+
+def read_journal_table(table: pa.Table, where: str) -> tuple[list[ProductRecord], dict[str, Seen]]:
+    """Records and seen rows of one journal part (this layout, or the first one: ``r_`` columns)."""
+    if f"r_{next(iter(FIELDS))}" in table.column_names:
+        return _records_v1(table, where), _seen_rows(table)
+    version = (table.schema.metadata or {}).get(JOURNAL_KEY)
+    if version != JOURNAL_VERSION:
+        raise CatalogError(f"harvest journal part of an unknown layout ({version!r}); remove the "
+                           "journal folder to start the run afresh", path=where)
+    return records_from_arrow(table, where), _seen_rows(table, _SEEN_PREFIX)
+
+
+def _records_v1(table: pa.Table, where: str) -> list[ProductRecord]:
+    """Records of a first-layout journal part (``r_<field>`` columns, lists as JSON text)."""
+    columns = {}
     for name, kind in FIELDS.items():
-        values = [getattr(r, name) for r in records]
+        column = table.column(f"r_{name}")
         if kind == LIST:
-            columns[name] = pa.array([json.dumps(v) for v in values], pa.string())
-        elif kind == TIME:
-            columns[name] = pa.array(values, pa.timestamp("us", tz="UTC"))
-        else:
-            columns[name] = pa.array(values)
-    return pa.table(columns) if records else pa.table({})
-
-
-def _records_from(table: pa.Table) -> list[ProductRecord]:
-    data = table.to_pydict()
-    if not data:
-        return []
-    out = []
-    for i in range(table.num_rows):
-        fields = {}
-        for name, kind in FIELDS.items():
-            value = data[f"r_{name}"][i]
-            fields[name] = json.loads(value) if kind == LIST else value
-        out.append(ProductRecord(**fields))
-    return out
+            column = pa.array([json.loads(v) if v else [] for v in column.to_pylist()], pa.list_(pa.string()))
+        columns[name] = column
+    return records_from_arrow(pa.table(columns), where)
 
 
 class HarvestState:
@@ -138,17 +150,13 @@ class HarvestState:
         """The paging cursor a resumed run may start from (written after each journal part)."""
         if not cursor:
             return
-        temporary = f"{self.cursor_path}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         try:
-            with open(temporary, "w", encoding="utf-8") as stream:
-                json.dump(cursor, stream, sort_keys=True)
-            os.replace(temporary, self.cursor_path)
-        except (OSError, TypeError, ValueError) as exc:
-            try:
-                os.remove(temporary)
-            except OSError:
-                pass
+            text = json.dumps(cursor, sort_keys=True)
+        except (TypeError, ValueError) as exc:
             raise CatalogError(f"cannot write harvest state: {exc}", path=self.cursor_path) from exc
+        with atomic_write(self.cursor_path, what="harvest state") as temporary:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                stream.write(text)
 
     def load_cursor(self) -> dict[str, Any] | None:
         try:
@@ -174,15 +182,10 @@ class HarvestState:
         if not seen:
             return
         self._part += 1
-        seen_table = _seen_table(seen)
-        records_by_key = {s.key: r for s, r in zip(seen, records)}
-        record_rows = [records_by_key[s.key] for s in seen]
-        records_table = _records_table(record_rows)
-        table = seen_table
-        for name in records_table.column_names:
-            table = table.append_column(f"r_{name}", records_table.column(name))
         # unique across processes and machines writing the same journal (dask workers)
         name = f"part-{self._part:08d}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
+        by_key = {s.key: r for s, r in zip(seen, records)}
+        table = journal_table([by_key[s.key] for s in seen], seen)
         _atomic_parquet(table, os.path.join(self.journal, name))
 
     def read_journal(self, exclude: set[str] | frozenset[str] = frozenset()
@@ -197,8 +200,9 @@ class HarvestState:
                 table = pq.read_table(path)
             except (OSError, pa.ArrowException):
                 continue  # a part is written to a temporary name first: a complete name is complete
-            records.extend(_records_from(table.select([c for c in table.column_names if c.startswith("r_")])))
-            seen.update(_seen_rows(table))
+            part_records, part_seen = read_journal_table(table, path)
+            records.extend(part_records)
+            seen.update(part_seen)
         return records, seen
 
     def clear_journal(self) -> None:

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
 
-from ..format import csv_value
 from ...atomic import atomic_write
-from ...record import FIELDS
+from ...record import CSV_HEADER, csv_row
 from .. import parquet
 from .geometry import footprint_bbox, footprint_geometry, to_wkb, to_wkt, union_bbox
 
@@ -74,7 +73,7 @@ def to_geoparquet(catalog: "Catalog", out: str | os.PathLike, storage_options: d
     >>> cat.to_geoparquet("exports/lunar.parquet")      # doctest: +SKIP
     >>> Catalog.read_parquet("exports/lunar.parquet")   # the same catalog  # doctest: +SKIP
     """
-    table = parquet.to_table(catalog._column, catalog._codes_of, dict(catalog.attrs))
+    table = catalog.to_arrow()
     geometries, boxes, kinds = [], [], []
     for box in _footprints(catalog):
         geometry = footprint_geometry(*box)
@@ -94,9 +93,9 @@ def to_csv(catalog: "Catalog", out: str | os.PathLike, *, wkt: bool = True) -> N
     with atomic_write(out, what="CSV") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(list(FIELDS) + (["footprint_wkt"] if wkt else []))
+            writer.writerow(list(CSV_HEADER) + (["footprint_wkt"] if wkt else []))
             for record in catalog.records():
-                row = [csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()]
+                row = csv_row(record)
                 if wkt:
                     box = (record.lon_min, record.lon_max, record.lat_min, record.lat_max)
                     row.append(to_wkt(footprint_geometry(*box)) or "")

@@ -9,6 +9,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from ... import missions
+
 #: IVOA/EPN-TAP ``target_class`` (also STAC ``ssys:target_class``) of the canonical target names.
 TARGET_CLASSES: dict[str, str] = {
     "Moon": "satellite", "Earth": "planet", "Sun": "star", "Mercury": "planet", "Venus": "planet",
@@ -17,11 +19,6 @@ TARGET_CLASSES: dict[str, str] = {
     "Solar Wind": "interplanetary_medium", "Interplanetary Medium": "interplanetary_medium",
     "Calibration": "calibration", "Dark": "calibration", "Flat Field": "calibration", "Sky": "sky",
 }
-
-#: PDS4 processing level → EPN-TAP 2.0 ``processing_level`` (simplified CODMAC, EPN-TAP 2.0 §2.1.2 table:
-#: partially processed data count as not calibrated; derived and resampled data are 5).
-CODMAC_LEVELS: dict[str, int] = {"Telemetry": 1, "Raw": 2, "Partially Processed": 2, "Calibrated": 3,
-                                 "Derived": 5}
 
 #: Instrument id → EPN-TAP ``dataproduct_type`` (im image, sc spectral cube, sp spectrum, pr profile,
 #: ts time series). Instruments not listed get none rather than a guess.
@@ -62,8 +59,9 @@ def target_class(name: str | None) -> str | None:
 
 
 def codmac_level(level: str | None) -> int | None:
-    """The EPN-TAP/CODMAC integer of a PDS4 processing level (None when unknown)."""
-    return CODMAC_LEVELS.get(level) if level else None
+    """The EPN-TAP/CODMAC integer of a PDS4 processing level (None when unknown); the table is
+    ``[codmac.from_pds4]`` of ``missions.toml`` (:func:`archive_fed.missions.codmac_level`)."""
+    return missions.codmac_level(level)
 
 
 def dataproduct_type(instrument: str | None, product_id: str | None = None) -> str | None:
