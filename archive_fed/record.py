@@ -329,7 +329,9 @@ def _python_values(kind: str, column: pa.ChunkedArray) -> list[Any]:
     if pa.types.is_dictionary(array.type):
         table = np.empty(len(array.dictionary) + 1, dtype=object)
         table[:-1] = array.dictionary.to_pylist()  # the last slot (None) is what index -1 picks
-        return table[array.indices.fill_null(-1).to_numpy(zero_copy_only=False)].tolist()
-    if kind == INT:
-        return array.to_pylist()  # to_numpy would turn nulls into NaN floats
-    return array.to_numpy(zero_copy_only=False).tolist()
+        values: list[Any] = table[array.indices.fill_null(-1).to_numpy(zero_copy_only=False)].tolist()
+    elif kind == INT:
+        values = array.to_pylist()  # to_numpy would turn nulls into NaN floats
+    else:
+        values = array.to_numpy(zero_copy_only=False).tolist()
+    return values

@@ -3,7 +3,6 @@ federated queries; the CODMAC table of missions.toml, read both ways."""
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from importlib import resources
 
 import numpy as np
@@ -19,6 +18,11 @@ from archive_fed.errors import ArchiveFedError, CatalogError, SourceError, TimeE
 from archive_fed.federated.query import Query
 from archive_fed.record import PROCESSING_LEVELS, ProductRecord
 from archive_fed.times import user_time
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 UTC = dt.timezone.utc
 NOON = dt.datetime(2009, 5, 3, 12, 0, tzinfo=UTC)  # 2009-05-03 is day 123

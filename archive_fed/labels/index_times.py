@@ -81,9 +81,11 @@ def _fast_form(m: np.ndarray, calendar: bool) -> tuple[np.ndarray, np.ndarray]:
             & (mday <= month_days)
         days, end = first.astype(np.int64) + mday - 1, 10
     else:
-        doy, doy_ok = _number(d, digit, 5, 3)  # any of 000-999 counts from 1 January, as in utc_time
-        ok &= doy_ok
-        days, end = years.astype("datetime64[D]").astype(np.int64) + doy - 1, 8
+        doy, doy_ok = _number(d, digit, 5, 3)  # 001-365 (366 in leap years), as in utc_time
+        first_day = years.astype("datetime64[D]").astype(np.int64)
+        year_days = (years + 1).astype("datetime64[D]").astype(np.int64) - first_day
+        ok &= doy_ok & (doy >= 1) & (doy <= year_days)
+        days, end = first_day + doy - 1, 8
     micro = days * 86_400_000_000
     separator = m[:, end]
     hour, hour_ok = _number(d, digit, end + 1, 2)
