@@ -80,6 +80,27 @@ def walk(transport: Any, root: str, *, max_depth: int = 32, zips: bool = False) 
                 yield url
 
 
+def list_directory(transport: Any, directory: str) -> list[str]:
+    """The entries of one directory (HTML listing, local directory or fsspec ``ls``), sorted;
+    sub-directories end with ``/``. Raises :class:`FetchError` when it is not a directory."""
+    scheme = _scheme(directory)
+    base = directory if directory.endswith("/") else directory + "/"
+    if scheme in ("http", "https"):
+        return parse_listing(transport.get(base).text, base)
+    if scheme in ("", "file"):
+        path = unquote(urlsplit(directory).path) if directory.startswith("file://") else directory
+        if not os.path.isdir(path):
+            raise FetchError("not a directory", path=directory)
+        return [os.path.join(path, name) + ("/" if os.path.isdir(os.path.join(path, name)) else "")
+                for name in sorted(os.listdir(path))]
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(base)
+    protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
+    return [f"{protocol}://{e['name'].lstrip('/')}" + ("/" if e.get("type") == "directory" else "")
+            for e in sorted(fs.ls(path, detail=True), key=lambda e: e["name"])]
+
+
 def _walk_local(root: str, zips: bool = False) -> Iterator[str]:
     path = unquote(urlsplit(root).path) if root.startswith("file://") else root
     if is_zip_file(path.rstrip("/" + os.sep)):

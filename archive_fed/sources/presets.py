@@ -70,7 +70,9 @@ class JAXADARTSSource(PresetRules, PDS3VolumeSource):
 
     The server holds one directory per data set, named by its ``DATA_SET_ID`` in lower case
     (``…/pub/pds3/sln-l-tc-3-s-level2b0-v1.0/``); ``data_set="SLN-L-TC-3-S-LEVEL2B0-V1.0"`` selects one
-    under the default root, or give the volume's URL with ``url=``.
+    under the default root, or give the volume's URL with ``url=``. A data set is split into sub-volumes
+    (``<YYYYMMDD>/data/``, ``lonNNN/{data,index,catalog,browse}``) with their own index files: discovery
+    reads each sub-volume's index and walks only those without one.
     """
 
     name = "jaxa-darts"
@@ -79,12 +81,16 @@ class JAXADARTSSource(PresetRules, PDS3VolumeSource):
     description = "JAXA DARTS: Kaguya (SELENE) PDS3 data sets (give data_set= or a volume url)"
     default_url = "https://data.darts.isas.jaxa.jp/pub/pds3/"
     fill: ClassVar[dict[str, Any]] = {"mission": "kaguya", "targets": ["Moon"]}
+    #: DARTS data sets are split into sub-volumes, each with its own index
+    sub_volumes_default = True
 
     def __init__(self, url: str | None = None, **kw: Any) -> None:
         super().__init__(url, **kw)
         data_set = self.options.get("data_set")
         if data_set:
             self.url = url_join(self.url, str(data_set).strip().lower().strip("/") + "/")
+            if not self.url.endswith("/"):
+                self.url += "/"          # a local path joined loses its trailing slash
 
 
 class CNSACLPDSSource(PresetRules, PDS4BundleSource):

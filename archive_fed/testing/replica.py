@@ -64,13 +64,14 @@ def _quoted(value: str, width: int) -> str:
 
 
 def make_pds3_volume(root: Path, n: int, *, broken: set[int] = frozenset(), missing: set[int] = frozenset(),
-                     extra_rows: list[str] = ()) -> Path:
-    """A volume with ``n`` detached-label products; ``broken`` labels lack END_OBJECT, ``missing``
-    ones are in the index but not on disk; ``extra_rows`` are raw (relative path) rows to add."""
+                     extra_rows: list[str] = (), first: int = 0) -> Path:
+    """A volume with ``n`` detached-label products (numbered from ``first``); ``broken`` labels lack
+    END_OBJECT, ``missing`` ones are in the index but not on disk; ``extra_rows`` are raw (relative path)
+    rows to add."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "INDEX").mkdir(exist_ok=True)
     rows = []
-    for i in range(n):
+    for i in range(first, first + n):
         folder = f"DATA/TC/{i // 1000:03d}/"
         pid = product_id(i)
         if i not in missing:
