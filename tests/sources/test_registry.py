@@ -78,3 +78,18 @@ def test_archive_fed_sources_states_how_each_archive_is_reached(capsys: pytest.C
         after = rows[name].split(reached, 1)[1].split()
         endpoint = cls.default_url or "(give"
         assert after[0] == endpoint and after[1 if cls.default_url else 2] == status, rows[name]
+
+
+def test_live_smoke_tests_are_remote_and_deselected_by_default() -> None:
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    addopts = config["tool:pytest"]["addopts"]
+    assert '-m "not remote"' in addopts and "--allow-hosts=127.0.0.1" in addopts
+    live = (root / "tests" / "remote" / "test_live_services.py").read_text()
+    assert "pytestmark = pytest.mark.remote" in live
+    for name in ("nasa-pds", "ode", "esa-psa", "pdap", "jaxa-darts", "cnsa-clpds", "isro-pradan", "kari-kpds"):
+        assert f'"{name}"' in live, name
