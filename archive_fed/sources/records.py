@@ -97,10 +97,14 @@ class RecordSource(Source):
     direct_records: ClassVar[bool] = False
     #: stop after this many pages whatever the server says (a guard against endless paging)
     max_pages_default: ClassVar[int] = 1_000_000
+    #: bytes one answer (a page) may have, and so the memory a hostile endless answer costs: real pages
+    #: of 100-1000 products are a few MB (option ``max_answer_bytes``)
+    max_answer_default: ClassVar[int] = 64 * 1024 * 1024
 
     def __init__(self, url: str | None = None, **kw: Any) -> None:
         super().__init__(url, **kw)
         self._cursor: dict[str, Any] = {}
+        self.max_answer = int(self.options.get("max_answer_bytes", self.max_answer_default))
         self.max_pages = int(self.options.get("max_pages", self.max_pages_default))
 
     def cursor(self) -> dict[str, Any]:
@@ -137,14 +141,14 @@ class RecordSource(Source):
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """The decoded JSON answer to ``GET url?params``; see :meth:`refused`."""
         try:
-            return self.transport.get_json(url, params=params)
+            return self.transport.get_json(url, params=params, max_bytes=self.max_answer)
         except FetchError as exc:
             raise self.refused(exc, with_params(url, params)) from None
 
     def get(self, url: str) -> Response:
         """The answer to ``GET url``; see :meth:`refused`."""
         try:
-            return self.transport.get(url)
+            return self.transport.get(url, max_bytes=self.max_answer)
         except FetchError as exc:
             raise self.refused(exc, url) from None
 

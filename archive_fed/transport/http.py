@@ -361,10 +361,10 @@ class Transport:
         return self._request("GET", url, sent, cap=max_bytes)
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Any:
-        """GET ``url`` with query ``params`` and decode the JSON answer."""
+                 headers: Mapping[str, str] | None = None, max_bytes: int | None = None) -> Any:
+        """GET ``url`` with query ``params`` and decode the JSON answer (``max_bytes`` as for :meth:`get`)."""
         full = with_params(url, params)
-        response = self._request("GET", full, {"Accept": "application/json", **(headers or {})})
+        response = self._request("GET", full, {"Accept": "application/json", **(headers or {})}, cap=max_bytes)
         try:
             return response.json()
         except ValueError:

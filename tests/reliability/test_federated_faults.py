@@ -5,28 +5,29 @@ naming anything but an :class:`~archive_fed.errors.ArchiveFedError`.
 """
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 
 import pytest
 
 import archive_fed as af
 from archive_fed import errors
+from archive_fed.sources.records import RecordSource
 from archive_fed.testing.faults import FaultPlan
 from archive_fed.testing.federated import build
+from tests.federated.test_search import _private_cache  # noqa: F401  (autouse: a cache of each test's own)
+
+from .limits import PYTHON, ROOT, child_env
 
 pytestmark = [pytest.mark.usefixtures("corpus"), pytest.mark.timeout(300)]
 
 SERVICES = {"ode": "/live2/", "pds-api": "/api/search/1/products", "epn-tap": "/tap/sync",
             "pdap": "/pdap/metadata"}
 #: the status message of a failed source begins with the name of the error's type: always one of ours
+MiB = 1024 * 1024
 TYPED = tuple(f"{name}: " for name, value in vars(errors).items()
               if isinstance(value, type) and issubclass(value, errors.ArchiveFedError))
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_FED_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("ARCHIVE_FED_CONFIG", str(tmp_path / "no-config.toml"))
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,23 @@ def test_malformed_answers_are_that_sources_typed_error(fed, service):
         assert {s.state for s in states.values()} == {"ok"}, (number, [s.line() for s in hits.status])
         assert expected <= uids(hits) <= expected | uids(reference), number
     print(service, *seen, sep="\n  ")
+
+
+@pytest.mark.parametrize("service", ["pds-api", "epn-tap"])
+def test_2GB_answer_is_refused_at_the_answer_cap_with_memory_bounded(tmp_path, service):
+    """One service answers 2 GB, chunked (no Content-Length to refuse it by); measured in a process of its
+    own (tests/reliability/federated_memory.py) so the peak RSS is this search's alone."""
+    done = subprocess.run([PYTHON, "-m", "tests.reliability.federated_memory", str(tmp_path), service, "2"],
+                          capture_output=True, text=True, timeout=240, env=child_env(), cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(service, {k: v for k, v in result.items() if k != "status"})
+    states = {s["source"]: s for s in result["status"]}
+    bad = states.pop(service)
+    cap = RecordSource.max_answer_default
+    assert bad["state"] == "error" and bad["message"].startswith("FetchError: ")
+    assert bad["message"].endswith(f"answer exceeds the limit of {cap} bytes"), bad["message"]
+    assert {s["state"] for s in states.values()} == {"ok"}
+    assert result["hits"] == sum(s["hits"] for s in states.values())
+    assert result["sent"] < cap + 32 * MiB          # the cap, plus what sat in socket buffers: not 2 GB
+    assert result["peak_growth"] < cap + 48 * MiB, result["peak_growth"] / MiB
