@@ -89,6 +89,8 @@ _NUMBER_LIST = re.compile(rf"[ \t\r\n]*+{_NUMBER}(?:[ \t\r\n]*+,[ \t\r\n]*+{_NUM
 _INNER = re.compile(r'\(([^()"]*+(?:"[^"]*+"[^()"]*+)*+)\)')
 _QUOTE_OR_COMMA = re.compile(r'"[^"]*+"|,')
 _BLANK_CHARS = " \t\r\n\v\f"
+#: Longest unit text a label may give (``<W*M**-2*SR**-1*MICRON**-1>`` is 27; PDS3 units are short).
+MAX_UNIT_CHARS = 256
 _UNIT_AFTER = re.compile(_SKIP + rf"<([^<>{_CTRL}]*+)>", re.S)
 _BARE_RUN = re.compile(_BARE_CHARS)
 _BLANKS = re.compile(r"\s*+")
@@ -365,7 +367,7 @@ class _Parser:
             raise self.error(f"expected a value for keyword {key}, found {self.text[start]!r}", start)
         u = _UNIT_AFTER.match(self.text, pos)
         if u is not None:
-            unit = self.unit(u.group(1))
+            unit = self.unit(u.group(1), u.start(1))
             value = UnitValue(value, unit) if in_set else _with_unit(value, unit)
             pos = u.end()
         return value, pos
@@ -467,20 +469,24 @@ class _Parser:
             if part[-1] == ">":
                 cut = part.find("<")
                 unit, part = part[cut + 1:-1], part[:cut].rstrip(_BLANK_CHARS)
-                if cut < 0 or "<" in unit or ">" in unit or not part:
-                    return _NO_FAST_VALUE
+                if cut < 0 or "<" in unit or ">" in unit or not part or len(unit) > MAX_UNIT_CHARS:
+                    return _NO_FAST_VALUE   # a unit too long is refused by the general path, with its line
             if (part[-1] == "-" or "<" in part or ">" in part or '"' in part or "/*" in part
                     or _HAS_BLANK(part) is not None or part.upper() in _STRUCTURE):
                 return _NO_FAST_VALUE
             value = _bare_value(part)
             if unit is not None:
-                unit = self.unit(unit)
+                unit = self.unit(unit, 0)
                 value = UnitValue(value, unit) if is_set else _with_unit(value, unit)
             items.append(value)
         return frozenset(items) if is_set else items
 
-    @staticmethod
-    def unit(text: str) -> str:
+    def unit(self, text: str, pos: int) -> str:
+        """A unit's text (blanks and line-joining hyphens dropped); a text longer than MAX_UNIT_CHARS is
+        refused here, before it is copied, joined or handed to astropy."""
+        if len(text) > MAX_UNIT_CHARS:
+            raise self.error(f"unit text of {len(text):,} characters (the longest accepted is "
+                             f"{MAX_UNIT_CHARS})", pos)
         unit = text.strip(_BLANK_CHARS)
         return _DASH_GLOBAL.sub("", unit) if "-" in unit else unit
 
@@ -510,7 +516,7 @@ class _Parser:
                         self.budget -= cost
                         pending = None
                         if unit is not None:
-                            value = _with_unit(value, self.unit(unit))
+                            value = _with_unit(value, self.unit(unit, f.start(8)))
                         elif bare is not None and type(value) is str:
                             pending = (items, len(items), f.start(1))
                         items.append((key, value))
@@ -525,7 +531,7 @@ class _Parser:
             elif kind == UNIT and unit_due:
                 # the unit of the value just read by the fast path, after a line break or comment
                 key, value = items[-1]
-                items[-1] = (key, _with_unit(value, self.unit(m.group(UNIT))))
+                items[-1] = (key, _with_unit(value, self.unit(m.group(UNIT), m.start(UNIT))))
                 pos, pending, unit_due = m.end(), None, False
                 continue
             elif kind == PUNCT and m.group(PUNCT) == ";" and not delimited:

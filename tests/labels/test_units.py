@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from archive_fed.labels import parse_label
+from archive_fed.errors import LabelError
 from archive_fed.labels.base import UnitValue
 from archive_fed.labels.units import MAX_UNIT_TEXT, pds_unit
 from archive_fed.products.dtypes import unit_attrs
@@ -74,5 +75,8 @@ def test_label_values_take_the_table_and_keep_integers():
 
 def test_a_huge_unit_text_is_refused_before_astropy():
     assert pds_unit("M" * 10_000_000) is None and pds_unit("M" * (MAX_UNIT_TEXT + 1)) is None
-    label = parse_label(b"A = 1 <" + b"M" * 10_000_000 + b">\nEND\n")
+    # the label itself is refused (issue 19: a hostile label), naming the line, before any copy of the text
+    with pytest.raises(LabelError, match=r"x.lbl:2: unit text of 10,000,000 characters"):
+        parse_label(b"B = 2\nA = 1 <" + b"M" * 10_000_000 + b">\nEND\n", path="x.lbl")
+    label = parse_label(b"A = 1 <" + b"M" * 256 + b">\nEND\n")     # long, but within the label bound
     assert isinstance(label["A"], UnitValue) and label["A"].value == 1
