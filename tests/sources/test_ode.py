@@ -133,3 +133,16 @@ class TestODE(SourceConformanceTests):
             "Description": "PRODUCT DATA FILE WITH LABEL", "FileName": "X.IMG", "Type": "Product",
             "URL": "https://h/X.IMG", "KBytes": "2"}}}
         assert ode_record(attached).data_urls == ["https://h/X.IMG"]
+
+    def test_an_interrupted_harvest_resumes_at_its_product_type_and_offset(self, tmp_path: Any) -> None:
+        with self.serve(tmp_path, 9) as served:
+            source = sources.create("ode", served.url, transport=fast_transport(), limit=2)
+            walk = source.discover()
+            first = [next(walk) for _ in range(3)]            # inside the first set's second page
+            state = source.cursor()
+            assert not state["complete"] and state["set"] == 0 and state["offset"] == 3
+            rest = list(sources.create("ode", served.url, transport=fast_transport(), limit=2)
+                        .discover(state=state))
+            asked = [q for q in served.service.queries if q["query"] == "iipt"]
+        keys = [r.key for r in first[:2]] + [r.key for r in rest]     # the page in progress is read again
+        assert sorted(keys) == sorted(served.uids) and len(asked) == 1   # the listing is not asked again
