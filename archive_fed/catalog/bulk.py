@@ -157,14 +157,16 @@ class CatalogWriter:
         if name in CATEGORICAL:
             return self._codes(name, values)
         if kind in (STR, LIST):
-            # held as numpy StringDType until written: zarr's own text type, and a third of the
-            # memory of Python str objects for the pending shard
+            # Python str objects stay as they are (what vlen-utf8 encodes fastest); other text is held
+            # as numpy StringDType until written
             values = np.asarray(values)
             if values.dtype.kind == "T":
                 return values
-            if values.dtype == object and np.equal(values, None).any():
+            if values.dtype != object:
+                return values.astype(_TEXT)
+            if np.equal(values, None).any():
                 values = text_array(values.tolist())
-            return values.astype(_TEXT)
+            return values
         if kind == TIME:
             stamps = np.asarray(values)
             if stamps.dtype.kind != "M":

@@ -18,11 +18,13 @@ the catalog is published, so a run killed at any point is redone by the next one
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import os
 import posixpath
+import threading
 import time
 from typing import Any
 
@@ -159,12 +161,96 @@ class IngestState:
 
 def uid_hashes(uids: Any) -> np.ndarray:
     """A 64-bit hash per uid (what tells a changed row of a known product from a new product)."""
-    return pd.util.hash_array(np.asarray(uids, dtype=object)).astype(np.uint64)
+    return pd.util.hash_array(np.asarray(uids, dtype=object), categorize=False).astype(np.uint64)
+
+
+class _Follower:
+    """The spool file, read by the parser while the download thread appends to it (a file-like object
+    whose reads wait for bytes not yet downloaded, and end where the download ended)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.changed = threading.Condition()
+        self.known = threading.Event()  # the total size (or the end, or an error) is known
+        self.written, self.total = 0, None  # type: int, int | None
+        self.done, self.cancelled = False, False
+        self.error: BaseException | None = None
+        self.validators: dict[str, Any] = {}
+        self.stream: Any = None
+        self.position = 0
+
+    # the download thread's side
+    def grew(self, written: int, total: int | None) -> None:
+        with self.changed:
+            self.written = written
+            self.total = total if total is not None else self.total
+            self.changed.notify_all()
+        if total is not None:
+            self.known.set()
+
+    def finish(self, validators: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
+        with self.changed:
+            self.done, self.error = True, error
+            self.validators = validators or {}
+            if error is None and self.total is None:
+                self.total = self.written
+            self.changed.notify_all()
+        self.known.set()
+
+    # the parser's side
+    def readinto(self, buffer: Any) -> int:
+        with self.changed:
+            while self.written <= self.position and not self.done:
+                self.changed.wait(0.5)
+            if self.error is not None:
+                raise self.error
+            available = self.written - self.position
+        if available <= 0:
+            return 0
+        if self.stream is None:
+            self.stream = open(self.path, "rb")
+        got = self.stream.readinto(memoryview(buffer)[:available])
+        self.position += got
+        return got
+
+    def read(self, size: int = -1) -> bytes:
+        out = bytearray(max(size, 0))
+        filled = 0
+        while filled < size:
+            got = self.readinto(memoryview(out)[filled:])
+            if not got:
+                break
+            filled += got
+        return bytes(out[:filled])
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+def _download_in_background(transport: Transport, url: str, state: IngestState, meta: dict[str, Any]
+                            ) -> tuple[_Follower, threading.Thread]:
+    """Start downloading the index table to the spool; the returned follower reads it meanwhile, so
+    parsing overlaps the transfer."""
+    follower = _Follower(os.path.join(state.spool, "index.part"))
+
+    def work() -> None:
+        try:
+            _, validators = _download(transport, url, state, meta, conditional=False, follow=follower)
+        except BaseException as exc:  # handed to the parser, which raises it
+            follower.finish(error=exc)
+        else:
+            follower.finish(validators)
+
+    thread = threading.Thread(target=work, name="index-download", daemon=True)
+    thread.start()
+    return follower, thread
 
 
 def _download(transport: Transport, url: str, state: IngestState, meta: dict[str, Any],
-              conditional: bool) -> tuple[str | None, dict[str, Any]]:
-    """The index table as a local file (None when not modified) and its validators."""
+              conditional: bool, follow: _Follower | None = None) -> tuple[str | None, dict[str, Any]]:
+    """The index table as a local file (None when not modified) and its validators; with ``follow``,
+    each piece written is announced to it (and a table that changes meanwhile is an error)."""
     local = _local_path(url)
     if local is not None:
         try:
@@ -194,16 +280,22 @@ def _download(transport: Transport, url: str, state: IngestState, meta: dict[str
     last_modified = None
     with open(part, "ab" if start else "wb") as out:
         while True:
+            if follow is not None and follow.cancelled:
+                raise FetchError("download cancelled", url=url)
             response = transport.get_range(url, start, start + PIECE_BYTES, headers=headers)
             headers = {}
             if response.not_modified:
                 return None, {"etag": meta.get("etag"), "last_modified": meta.get("last_modified")}
-            if response.status == 416:
+            if response.status == 416:  # all there already (a download finished by a killed run)
+                if follow is not None:
+                    follow.grew(start, start)
                 break
             if etag and response.etag and response.etag != etag:  # changed since the cut: start again
                 out.seek(0)
                 out.truncate()
                 start, etag = 0, None
+                if follow is not None and follow.position:  # the parser read the old bytes
+                    raise FetchError("the index table changed while it was downloaded; run again", url=url)
                 continue
             etag, last_modified = response.etag or etag, response.last_modified or last_modified
             if start == 0 or not os.path.exists(part_meta):
@@ -214,9 +306,12 @@ def _download(transport: Transport, url: str, state: IngestState, meta: dict[str
             start += len(response.content)
             total = response.headers.get("Content-Range", "").rpartition("/")[2]
             if total.isdigit():  # a server may answer a range with fewer bytes: ask on until the total
-                if start >= int(total) or not response.content:
-                    break
-            elif len(response.content) < PIECE_BYTES:
+                last = start >= int(total) or not response.content
+            else:
+                last = len(response.content) < PIECE_BYTES
+            if follow is not None:
+                follow.grew(start, int(total) if total.isdigit() else (start if last else None))
+            if last:
                 break
     return part, {"etag": etag, "last_modified": last_modified, "size": start}
 
@@ -320,10 +415,33 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
             result.cursor = {"discovery": "index", "index": table_url, "rows": result.found, "not_modified": True}
             return
     found_url, (label_url, label) = _find_index(transport, root)
+    follower = thread = None
     if path is None or found_url != table_url:
         table_url = found_url
-        path, validators = _download(transport, table_url, state, meta, conditional=False)
+        if _local_path(table_url) is None:  # parsed while it downloads
+            follower, thread = _download_in_background(transport, table_url, state, meta)
+            path = follower.path
+        else:
+            path, validators = _download(transport, table_url, state, meta, conditional=False)
     assert path is not None
+    try:
+        tally = _ingest_table(transport, root, state, result, chunk_bytes, exists, table_url, label_url, label,
+                              path, follower)
+    finally:
+        if follower is not None and thread is not None:
+            follower.cancelled = True
+            thread.join()
+            follower.close()
+    if follower is not None:
+        validators = follower.validators
+    _commit(state, result, table_url, label_url, validators, tally)
+
+
+def _ingest_table(transport: Transport, root: str, state: IngestState, result: HarvestReport, chunk_bytes: int,
+                  exists: bool, table_url: str, label_url: str, label: Any, path: str,
+                  follower: _Follower | None) -> tuple:
+    """Parse, normalise and write the rows of the table at ``path`` (the follower's while it downloads);
+    returns what :func:`_commit` tallies."""
     layout = index_layout(label, path=label_url)
     defaults = {**_volume_defaults(transport, root), **{k: v for k, v in layout.defaults if v}}
     state.discard()  # rows spilled by a run that was killed
@@ -332,8 +450,14 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
     sorted_digests = prior_digests[order]
     alive = np.zeros(len(prior_digests), dtype=bool)
     now = _now()
-    size = os.path.getsize(path)
-    result.bytes = size
+    if follower is not None:
+        follower.known.wait()
+        if follower.error is not None:
+            raise follower.error
+        size = follower.total
+    else:
+        size = os.path.getsize(path)
+    result.bytes = size or 0
     kept_out: list[np.ndarray] = []  # positions of the last run's rows seen unchanged
     hashes_out: list[np.ndarray] = []  # uid hashes of the rows normalised now (when there was a last run)
     normalised = 0
@@ -341,7 +465,7 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
     merge_folder = os.path.join(state.root, "merge")
     index_merge.remove(merge_folder)
     if exists:
-        estimate = size // (layout.row_bytes or 100) + 1
+        estimate = (size or 0) // (layout.row_bytes or 100) + 1
         parts = index_merge.partitions_for(estimate + _catalog_rows(state.catalog))
         sink: Any = index_merge.PartitionSpill(merge_folder, parts, "new")
     else:
@@ -349,7 +473,7 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
 
         sink = CatalogWriter(state.catalog, attrs={"state": json.dumps({state.key: state_info})})
     try:
-        with open(path, "rb") as stream:
+        with (open(path, "rb") if follower is None else contextlib.nullcontext(follower)) as stream:
             for chunk in iter_index_chunks(layout, stream, size=size, chunk_bytes=chunk_bytes, path=table_url,
                                            columns=COLUMNS_READ):
                 result.found += chunk.table.num_rows
@@ -394,6 +518,13 @@ def _run(transport: Transport, root: str, state: IngestState, result: HarvestRep
         raise
     finally:
         index_merge.remove(merge_folder)
+    return kept_out, hashes_out, normalised, prior_hashes, alive
+
+
+def _commit(state: IngestState, result: HarvestReport, table_url: str, label_url: str,
+            validators: dict[str, Any], tally: tuple) -> None:
+    """Tally new / updated / disappeared rows and save the state (after the catalog is published)."""
+    kept_out, hashes_out, normalised, prior_hashes, alive = tally
     kept = np.unique(np.concatenate(kept_out)) if kept_out else np.zeros(0, np.int64)
     fresh_hashes = np.concatenate(hashes_out) if hashes_out else np.zeros(0, np.uint64)
     result.updated = int(np.isin(fresh_hashes, prior_hashes).sum())  # a known product's row changed

@@ -354,6 +354,7 @@ class ArchiveServer:
         self._faults = 0
         self._in_flight = 0
         self._max_in_flight = 0
+        self._etags: dict[tuple[str, int, int], str] = {}
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -493,23 +494,28 @@ class ArchiveServer:
             return _Reply(200, [("Content-Type", "text/html; charset=utf-8")], _listing(request.path, target))
         if not target.is_file():
             return _reply_from_route((404, {}, "not found\n"))
-        data = target.read_bytes()
-        mtime = target.stat().st_mtime
-        etag = f'"{hashlib.md5(data).hexdigest()}"'
+        info = target.stat()
+        mtime, key = info.st_mtime, (str(target), info.st_size, info.st_mtime_ns)
+        etag = self._etags.get(key)
+        if etag is None:  # hashed once per file version, not per request (a 500 MB index is asked in ranges)
+            with open(target, "rb") as stream:
+                etag = self._etags[key] = f'"{hashlib.file_digest(stream, "md5").hexdigest()}"'
         headers = [("ETag", etag), ("Last-Modified", formatdate(mtime, usegmt=True)),
                    ("Accept-Ranges", "bytes"),
                    ("Content-Type", mimetypes.guess_type(target.name)[0] or "application/octet-stream")]
         if self._not_modified(request.headers, etag, mtime):
             return _Reply(304, headers, b"")
         wanted = request.headers.get("Range")
-        span = _byte_range(wanted, len(data)) if wanted else None
+        span = _byte_range(wanted, info.st_size) if wanted else None
         if span == "unsatisfiable":
-            return _Reply(416, [("Content-Range", f"bytes */{len(data)}")], b"")
+            return _Reply(416, [("Content-Range", f"bytes */{info.st_size}")], b"")
         if isinstance(span, tuple):
             first, last = span
-            return _Reply(206, headers + [("Content-Range", f"bytes {first}-{last}/{len(data)}")],
-                          data[first:last + 1])
-        return _Reply(200, headers, data)
+            with open(target, "rb") as stream:  # only the bytes asked for
+                stream.seek(first)
+                data = stream.read(last + 1 - first)
+            return _Reply(206, headers + [("Content-Range", f"bytes {first}-{last}/{info.st_size}")], data)
+        return _Reply(200, headers, target.read_bytes())
 
     @staticmethod
     def _not_modified(headers: Message, etag: str, mtime: float) -> bool:
