@@ -117,7 +117,7 @@ class PDAPSource(RecordSource):
     instrument_id, instrument_host_id : str
         ``INSTRUMENT_ID`` / ``INSTRUMENT_HOST_ID`` filters.
     start, stop : date or time
-        ``START_TIME`` / ``STOP_TIME`` filters.
+        Products starting after ``start`` / stopping before ``stop`` (``START_TIME>…`` / ``STOP_TIME<…``).
     page_size : int
         Rows per page (default 500).
     """
@@ -148,18 +148,26 @@ class PDAPSource(RecordSource):
                              ("instrument_host_id", "INSTRUMENT_HOST_ID")):
             if o.get(option):
                 params[name] = o[option]
-        for option, name in (("start", "START_TIME"), ("stop", "STOP_TIME")):
-            when = utc_time(o.get(option)) if o.get(option) is not None else None
-            if when is not None:
-                params[name] = when.strftime("%Y-%m-%dT%H:%M:%S")
         return params
+
+    def time_terms(self) -> str:
+        """The time filters as real PDAP clients write them — ``&START_TIME>yyyy-MM-dd%20HH:mm:ss.SSS`` and
+        ``&STOP_TIME<…``, comparison operators in place of ``=`` (NASA-PDS harvest-pdap's
+        ``PsaRegistryClient``): products starting after ``start`` and stopping before ``stop``."""
+        terms = []
+        for option, name in (("start", "START_TIME>"), ("stop", "STOP_TIME<")):
+            value = self.options.get(option)
+            when = utc_time(value) if value is not None else None
+            if when is not None:
+                terms.append(f"&{name}{when:%Y-%m-%d}%20{when:%H:%M:%S}.{when.microsecond // 1000:03d}")
+        return "".join(terms)
 
     def _pages(self, params: Mapping[str, Any], first: int = 1) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         number_ = first
         previous: list[tuple[Any, ...]] | None = None
         for _ in range(self.max_pages):
             query = {**params, "RETURN_TYPE": "VOTABLE", "PAGE_SIZE": self.page_size, "PAGE_NUMBER": number_}
-            url = with_query(self.metadata_url, query)
+            url = with_query(self.metadata_url, query) + self.time_terms()
             response = self.get(url)
             rows, _ = read_votable(response.content, self.metadata_url)
             keys = [tuple(sorted(plain_columns(row).items(), key=lambda kv: kv[0])) for row in rows]

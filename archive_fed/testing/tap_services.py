@@ -243,7 +243,8 @@ PDAP_DATA_SET_COLUMNS = [("DATA_SET.DATA_SET_ID", "char"), ("DATA_SET.DATA_SET_N
 
 
 class PDAPService(PagedService):
-    """``GET /pdap/metadata`` over product rows (data sets derived from them). ``PAGE_SIZE``/``PAGE_NUMBER``
+    """``GET /pdap/metadata`` over product rows (data sets derived from them); time filters are the real
+    clients' ``START_TIME>…``/``STOP_TIME<…`` terms (a plain ``START_TIME=`` is not a filter). ``PAGE_SIZE``/``PAGE_NUMBER``
     are unconfirmed for real PDAP servers: ``ignores_paging=True`` stands up one that answers the first
     page whatever ``PAGE_NUMBER`` says."""
 
@@ -275,4 +276,11 @@ class PDAPService(PagedService):
             return 200, VOTABLE_TYPE, votable([], [], status="ERROR", message="unknown RESOURCE_CLASS")
         hits = [r for r in self.products if (not target or r["PRODUCT.TARGET_NAME"] == target)
                 and (not params.get("DATA_SET_ID") or r["PRODUCT.DATA_SET_ID"] == params["DATA_SET_ID"])]
+        # time filters as real clients send them: ``&START_TIME>2008-01-01%2000:00:00.000`` (no ``=``)
+        for key in params:
+            for name, keep in (("START_TIME>", lambda a, b: a > b), ("STOP_TIME<", lambda a, b: a < b)):
+                if key.startswith(name):
+                    bound = dt.datetime.fromisoformat(key[len(name):].strip().replace(" ", "T"))
+                    column = "PRODUCT." + name[:-1]
+                    hits = [r for r in hits if keep(dt.datetime.fromisoformat(r[column]), bound)]
         return 200, VOTABLE_TYPE, votable(PDAP_PRODUCT_COLUMNS, hits[(number - 1) * size:number * size])

@@ -90,3 +90,21 @@ class TestPDAP(SourceConformanceTests):
             refs = list(sources.create("pdap", server.url + "/pdap", transport=fast_transport(), page_size=20,
                                        data_set_id=TC).discover())
         assert len(refs) == 9      # one page holding everything: fine
+
+    def test_time_filters_are_sent_as_real_clients_write_them(self, tmp_path: Any) -> None:
+        import datetime as dt
+
+        rows = [{**r, "PRODUCT.DATA_SET_ID": TC} for r in kaguya_pdap_products(9)]
+        begin = dt.datetime.fromisoformat(rows[2]["PRODUCT.START_TIME"]) - dt.timedelta(seconds=1)
+        end = dt.datetime.fromisoformat(rows[5]["PRODUCT.STOP_TIME"]) + dt.timedelta(seconds=1)
+        service = PDAPService(rows)
+        with ArchiveServer(routes=service.routes()) as server:
+            source = sources.create("pdap", server.url + "/pdap", transport=fast_transport(), data_set_id=TC,
+                                    start=begin, stop=end)
+            refs = list(source.discover())
+            sent = [k for k in service.queries[0] if k.startswith(("START_TIME", "STOP_TIME"))]
+        inside = [uid(r) for r in rows if dt.datetime.fromisoformat(r["PRODUCT.START_TIME"]) > begin
+                  and dt.datetime.fromisoformat(r["PRODUCT.STOP_TIME"]) < end]
+        assert sorted(r.key for r in refs) == sorted(inside) and 0 < len(inside) < len(rows)
+        assert sorted(sent) == [f"START_TIME>{begin:%Y-%m-%d %H:%M:%S}.{begin.microsecond // 1000:03d}",
+                                f"STOP_TIME<{end:%Y-%m-%d %H:%M:%S}.{end.microsecond // 1000:03d}"]
