@@ -314,8 +314,10 @@ class PDSRegistry(PagedService):
         try:
             predicate = compile_query(params["q"]) if params.get("q") else (lambda p: True)
         except QueryError as exc:
+            # the error document of NASA-PDS/registry-api's postman collection: url, resource, query, message
             return 400, {"Content-Type": "application/json"}, {
-                "request": "/products", "message": f"The given query string 'q' is not valid: {exc}"}
+                "url": self.path, "resource": "/products", "query": f"q={params['q']}",
+                "message": f"The given query string 'q' is not valid: {exc}"}
         limit = int(params.get("limit", 100))
         hits = [p for p in self.products if predicate(p["properties"])]
         # ``keywords`` is not implemented server-side: it changes nothing (ARCHIVES.md, checked 2026-12)
