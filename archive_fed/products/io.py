@@ -290,7 +290,71 @@ class RemoteFile(ByteSource):
         return read_planned(self, layout, key)
 
 
+#: A gzip data file inflating past this is refused (a decompression bomb, not a product).
+MAX_INFLATED = 4 << 30
+
+
+class GzipFile(ByteSource):
+    """A gzip-compressed data file (``*.gz``), inflated into memory on the first read (gzip offers no
+    random access); offsets and layouts are those of the inflated bytes."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._map: np.ndarray | None = None
+
+    def _inflated(self) -> np.ndarray:
+        data = self.__dict__.get("_map")
+        if data is None:
+            read = 0
+            with self._lock:
+                if self.__dict__.get("_map") is None:
+                    inflated, read = self._inflate()
+                    self._map = np.frombuffer(inflated, dtype=np.uint8)
+            self._count(read)       # the compressed bytes read (outside the lock _count takes)
+            data = self._map
+        return data
+
+    def _inflate(self) -> tuple[bytes, int]:
+        """The inflated bytes, and how many compressed bytes were read."""
+        import zlib
+
+        source = RemoteFile(self.url) if is_remote(self.url) else LocalFile(self.url)
+        packed = source.read_span(0, source.size())
+        read = len(packed)
+        inflater, parts, total = zlib.decompressobj(16 + zlib.MAX_WBITS), [], 0
+        try:
+            while True:
+                part = inflater.decompress(packed, 1 << 24)
+                total += len(part)
+                if total > MAX_INFLATED:
+                    raise ProductError(f"gzip data inflates past {MAX_INFLATED} bytes; refused", path=self.url)
+                parts.append(part)
+                packed = inflater.unconsumed_tail
+                if inflater.eof or not (packed or part):
+                    break
+        except zlib.error as exc:
+            raise ProductError(f"not a readable gzip file: {exc}", path=self.url) from None
+        return b"".join(parts), read
+
+    def size(self) -> int:
+        return int(self._inflated().size)
+
+    def read_span(self, start: int, stop: int) -> bytes:
+        return self._inflated()[start:max(stop, start)].tobytes()
+
+    def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
+        data = self._inflated()
+        if layout.end > data.size:
+            raise ProductError(f"inflated data file has {data.size} bytes, the label needs {layout.end}",
+                               path=self.url)
+        view = np.ndarray(layout.shape, dtype=layout.dtype, buffer=data, offset=layout.offset,
+                          strides=layout.strides)
+        return view[key]
+
+
 def open_source(url: str) -> ByteSource:
+    if url.lower().split("?", 1)[0].endswith(".gz"):
+        return GzipFile(url)
     return RemoteFile(url) if is_remote(url) else LocalFile(url)
 
 

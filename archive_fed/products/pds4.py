@@ -9,7 +9,11 @@ data objects —
 * ``Table_Binary``: one lazy variable per ``Field_Binary``, dimension ``record``, one more dimension
   per enclosing ``Group_Field_Binary`` (named after the group);
 * ``Table_Character`` and ``Table_Delimited`` (and collection ``Inventory`` tables): one variable per
-  field, parsed when opened.
+  field, parsed when opened;
+* ``Packed_Data_Fields``: each ``Field_Bit`` one more variable beside its field (:mod:`.bits`);
+* ``Encoded_Image`` (JPEG, PNG, GIF, TIFF, JPEG 2000): decoded with Pillow when opened.
+
+Data files named ``*.gz`` are inflated first (:class:`~.io.GzipFile`).
 
 Real-world tolerance: Chang'e GRAS labels (``*.2BL``) declare multi-byte opaque fields as
 ``UnsignedByte`` with ``field_length`` 4-28 (pds4_tools refuses them). :func:`_byte_vector` reads each
@@ -17,6 +21,7 @@ such field as a ``uint8`` vector with an extra ``<field>_byte`` dimension and wa
 """
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Iterator
@@ -491,15 +496,40 @@ def _uniformly_sampled(ctx: _Context, node: Any) -> dict[str, tuple[str, Any, di
     return coords
 
 
+def _encoded_image(ctx: _Context, node: Any, url: str) -> list[Variable]:
+    """An ``Encoded_Image`` (JPEG, PNG, GIF, TIFF, JPEG 2000...) decoded with Pillow when opened:
+    (line, sample) for one channel, (line, sample, band) for colour."""
+    offset = ctx.integer("offset", node, 0)
+    length = ctx.integer("object_length", node, 0)
+    standard = ctx.text("encoding_standard_id", node) or "unknown encoding"
+    source = ctx.source(url)
+    data = source.read_span(offset, offset + length if length else source.size())
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ctx.error(f"decoding a {standard} Encoded_Image needs Pillow (pip install pillow)", node) from None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            mode = image.mode
+            values = np.asarray(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ctx.error(f"cannot decode the {standard} Encoded_Image: {error}", node) from None
+    dims = ("line", "sample") if values.ndim == 2 else ("line", "sample", "band")
+    name = _owner_name(ctx, node)
+    attrs = _common_attrs(ctx, node, name, None)
+    attrs.update({"pds_class": "Encoded_Image", "encoding_standard_id": standard, "image_mode": mode})
+    return [Variable(sanitize(name), dims, values, Element(values.dtype), attrs=attrs)]
+
+
 _READERS = {"Table_Binary": _table_binary, "Table_Character": _table_character,
-            "Table_Delimited": _table_delimited, "Inventory": _table_delimited}
+            "Table_Delimited": _table_delimited, "Inventory": _table_delimited, "Encoded_Image": _encoded_image}
 
 
 def _data_object(ctx: _Context, node: Any, tag: str, url: str) -> list[Variable]:
     if tag.startswith("Array"):
         return [_array(ctx, node, url)]
     table = _READERS[tag](ctx, node, url)
-    if table:
+    if table and tag != "Encoded_Image":
         table[0].coords.update(_uniformly_sampled(ctx, node))
     return table
 
