@@ -48,7 +48,7 @@ def row_values(i: int, seed: int = 0) -> dict[str, str]:
     clock = 250_000_000 + i * 37
     side = "LE" if i % 2 == 0 else "RE"
     product = f"M{clock:09d}{side}"
-    day = 93 + (i // 1000) % 300
+    day = 93 + (i // 1000) % 270  # days 093-362 of 2010: real dates however many rows
     lat, lon = rng.uniform(-80, 80), rng.uniform(0, 360)
     height, width = 0.4, 0.05 / max(0.1, math.cos(math.radians(lat)))
     second = (i * 7) % 86_000
