@@ -1,7 +1,13 @@
-"""One harvest (or index ingest) per catalog at a time: a lock file naming its holder's pid."""
+"""One harvest (or index ingest) per catalog at a time: an exclusive ``flock`` on a lock file.
+
+The kernel holds the lock for the open file, so it is free again the moment its holder exits or is
+killed (no stale lock to guess about), and two takers can never both win — not two processes, not two
+threads of one process (each opens the file anew: ``flock`` locks belong to the open file). The holder
+writes its pid into the file, only to name it in the refusal.
+"""
 from __future__ import annotations
 
-import errno
+import fcntl
 import os
 
 from ..errors import CatalogError
@@ -10,41 +16,35 @@ __all__ = ["HarvestLock"]
 
 
 class HarvestLock:
-    """One harvest per catalog at a time (a lock file naming the holder's pid; stale locks are taken)."""
+    """One harvest per catalog at a time; a second taker gets a :class:`CatalogError` naming the holder."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._fd: int | None = None
 
     def __enter__(self) -> "HarvestLock":
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    pid = int(open(self.path).read().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and pid != os.getpid() and _alive(pid):
-                    raise CatalogError(f"another harvest (pid {pid}) is writing this catalog",
-                                       path=self.path) from None
-                os.remove(self.path)
-                continue
-            with os.fdopen(fd, "w") as stream:
-                stream.write(str(os.getpid()))
-            return self
-        raise CatalogError("cannot take the harvest lock", path=self.path)
+        try:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CatalogError(f"cannot take the harvest lock: {exc.strerror or exc}", path=self.path) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise CatalogError(f"another harvest (pid {holder}) is writing this catalog; wait for it to "
+                               "finish (or stop it) and run again", path=self.path) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
+        # the file stays: removing it would let a taker lock a new file while another holds the old one
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            finally:
+                os.close(self._fd)     # closing releases the lock
+                self._fd = None

@@ -162,17 +162,19 @@ def test_local_mirror_and_file_url(tmp_path):
 
 def test_one_harvest_per_catalog(tmp_path):
     lock = tmp_path / "cat.zarr.harvest" / "lock"
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom archive_fed.harvest.lock import "
+                               "HarvestLock\nwith HarvestLock(sys.argv[1]):\n    print('held', flush=True)\n"
+                               "    time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        lock.parent.mkdir(parents=True)
-        lock.write_text(str(holder.pid))
+        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(CatalogError, match="another harvest"):
             with _Lock(str(lock)):
                 pass
     finally:
         holder.kill()
         holder.wait()
-    with _Lock(str(lock)):  # the holder is gone: a stale lock is taken over
+    with _Lock(str(lock)):  # the holder is gone: its lock went with it
         assert lock.read_text() == str(os.getpid())
 
 
