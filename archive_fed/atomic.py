@@ -2,7 +2,11 @@
 
 A reader sees either the old file or the whole new one, never a partial write; the temporary file is
 removed when anything fails, and an :class:`OSError` (full disk, read-only folder) becomes the caller's
-typed error naming the target.
+typed error naming the target. Every file archive_fed writes whole goes through :func:`atomic_write` (or
+:func:`atomic_write_text`): Parquet exports, harvest and ingest state, reports, table exports, cache
+entries, download sidecars. Not through it: Zarr stores (directories, swapped by
+:mod:`archive_fed.catalog.store`) and a download's ``.part`` file (it must outlive a crash to resume; it
+is renamed once verified).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from .errors import ArchiveFedError, CatalogError
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = CatalogError,
-                 what: str = "file") -> Iterator[str]:
+                 what: str = "file", temporary: str | None = None) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on a clean exit, fsync it and move it over ``path``.
 
     Parameters
@@ -27,6 +31,9 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
         Raised (with ``path``) in place of an :class:`OSError`.
     what : str
         Names the file in the error message (``"cannot write <what>: ..."``).
+    temporary : str, optional
+        A fixed temporary name (in the target's folder) instead of a unique one: for files one writer
+        owns, whose leftover after a ``kill -9`` the owner removes by that name.
 
     Examples
     --------
@@ -38,7 +45,7 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
     'hello'
     """
     target = os.path.abspath(os.fspath(path))
-    temporary = f"{target}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    temporary = temporary or f"{target}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         yield temporary
@@ -55,3 +62,11 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
         if os.path.lexists(temporary):
             with contextlib.suppress(OSError):
                 os.remove(temporary)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, error: type[ArchiveFedError] = CatalogError,
+                      what: str = "file", temporary: str | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, as :func:`atomic_write` does."""
+    with atomic_write(path, error=error, what=what, temporary=temporary) as tmp:
+        with open(tmp, "w", encoding="utf-8") as stream:
+            stream.write(text)

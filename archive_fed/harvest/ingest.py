@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_write, atomic_write_text
 from ..errors import ArchiveFedError, FetchError, LabelError
 from ..labels import parse_label
 from ..labels.index_records import COLUMNS_READ, index_batch
@@ -130,9 +131,9 @@ class IngestState:
         if self._fresh is not None:
             self._fresh.close()
             self._fresh = None
-        temporary = f"{self.rows_path}.tmp-{os.getpid()}"
         schema = pa.schema([("digest", pa.uint64()), ("uid_hash", pa.uint64()), ("uid", pa.string())])
-        with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
+        with atomic_write(self.rows_path, what="ingest state") as temporary, \
+                pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
             if len(kept):
                 begin = 0
                 for batch in pq.ParquetFile(self.rows_path).iter_batches():
@@ -144,11 +145,7 @@ class IngestState:
             if os.path.exists(self.fresh_path):
                 for batch in pq.ParquetFile(self.fresh_path).iter_batches():
                     writer.write_table(pa.Table.from_batches([batch]))
-        os.replace(temporary, self.rows_path)
-        temporary = f"{self.meta_path}.tmp-{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as stream:
-            json.dump(meta, stream, indent=2)
-        os.replace(temporary, self.meta_path)
+        atomic_write_text(self.meta_path, json.dumps(meta, indent=2), what="ingest state")
         self.discard()
 
     def discard(self) -> None:

@@ -32,7 +32,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, atomic_write_text
 from ..errors import CatalogError
 from ..record import FIELDS, LIST, ProductRecord, records_from_arrow, records_to_arrow
 
@@ -154,9 +154,7 @@ class HarvestState:
             text = json.dumps(cursor, sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise CatalogError(f"cannot write harvest state: {exc}", path=self.cursor_path) from exc
-        with atomic_write(self.cursor_path, what="harvest state") as temporary:
-            with open(temporary, "w", encoding="utf-8") as stream:
-                stream.write(text)
+        atomic_write_text(self.cursor_path, text, what="harvest state")
 
     def load_cursor(self) -> dict[str, Any] | None:
         try:
@@ -212,7 +210,7 @@ class HarvestState:
             os.remove(path)
         for folder in (self.journal, self.root):
             for name in os.listdir(folder):
-                if ".parquet.tmp-" in name:
+                if ".parquet.tmp-" in name or ".json.tmp-" in name:
                     try:
                         os.remove(os.path.join(folder, name))
                     except OSError:

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
+from ..atomic import atomic_write_text
+from ..errors import ArchiveFedError
 from ..record import ProductRecord, format_time
 from .fetch import CHUNK, FileFetcher, FileResult, Outcome, VerifyError
 from .plan import INCLUDE, FileTask, UnsafePath, plan_files, safe_relpath
@@ -77,13 +79,8 @@ class DownloadReport:
         return data
 
     def write(self, path: str) -> None:
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        temporary = f"{path}.tmp-{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as stream:
-            json.dump(self.to_dict(), stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-        os.replace(temporary, path)
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        atomic_write_text(path, text, error=ArchiveFedError, what="download report")
 
     def summary(self) -> str:
         if self.dry_run:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..atomic import atomic_write_text
 from ..errors import ArchiveFedError, FetchError
 from .plan import FileTask, UnsafePath
 
@@ -308,10 +309,7 @@ def _read_meta(path: str) -> dict[str, Any]:
 
 def _write_meta(path: str, meta: dict[str, Any]) -> None:
     # one fixed temporary name, removed with the sidecar: a process killed mid-write leaves nothing for good
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as stream:
-        json.dump(meta, stream)
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(meta), error=FetchError, what="download state", temporary=f"{path}.tmp")
 
 
 def _remove(*paths: str) -> None:
