@@ -137,7 +137,7 @@ def _data_object(ctx: Context, name: str, block: Block, chain: tuple, pointer: A
     if fixed is not None:    # a mission's pointer is wrong (products/quirks)
         offset = fixed
     if is_image:
-        return [qube(ctx, name, block, url, offset) if is_qube(block) else image(ctx, name, block, url, offset)]
+        return qube(ctx, name, block, url, offset) if is_qube(block) else [image(ctx, name, block, url, offset)]
     return table(ctx, name, block, url, offset)
 
 

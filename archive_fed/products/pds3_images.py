@@ -173,7 +173,7 @@ def _axis_values(ctx: Context, block: Block, key: str, axes: int, default: int |
     return values
 
 
-def qube(ctx: Context, name: str, block: Block, url: str, offset: int) -> Variable:
+def qube(ctx: Context, name: str, block: Block, url: str, offset: int) -> list[Variable]:
     """An ISIS2-style ``QUBE``/``SPECTRAL_QUBE`` core as one (band, line, sample) variable.
 
     ``AXIS_NAME`` lists the axes fastest first (``(SAMPLE, LINE, BAND)`` is band sequential); the core
@@ -181,7 +181,8 @@ def qube(ctx: Context, name: str, block: Block, url: str, offset: int) -> Variab
     CORE_MULTIPLIER`` x stored, ``CORE_NULL``/``CORE_*_SATURATION`` masked. Suffix planes
     (``SUFFIX_ITEMS`` per axis, ``<AXIS>_SUFFIX_ITEM_BYTES`` or ``SUFFIX_BYTES`` each) are skipped: each
     run along an axis is followed by that axis' suffix bytes, counted in core rows beyond the first axis
-    (as pdr lays them out). ``BAND_BIN_CENTER`` of the ``BAND_BIN`` group is the ``wavelength``
+    (as pdr lays them out); suffix planes of core-sized items come as variables beside the core
+    (:func:`_suffix_planes`). ``BAND_BIN_CENTER`` of the ``BAND_BIN`` group is the ``wavelength``
     coordinate (unit ``BAND_BIN_UNIT``)."""
     names = block.get("AXIS_NAME")
     names = [str(n).upper() for n in (names if isinstance(names, (list, tuple)) else [names])]
@@ -222,6 +223,7 @@ def qube(ctx: Context, name: str, block: Block, url: str, offset: int) -> Variab
         attrs["suffix_items"] = suffix
     variable = Variable(sanitize(name), ("band", "line", "sample"), data, element, scale, add,
                         mask_values(block, element), attrs)
+    variables = [variable] + _suffix_planes(ctx, name, block, url, offset, names, core, suffix, strides, order)
     variable.coords.update(_band_coords(ctx, block, shape[0]))
     if "wavelength" in variable.coords and "units" not in variable.coords["wavelength"][2]:
         band_bin = next((b for n, b in block.blocks() if n.upper() == "BAND_BIN"), None)
@@ -229,4 +231,36 @@ def qube(ctx: Context, name: str, block: Block, url: str, offset: int) -> Variab
         if unit is not None:
             dim, values, coord_attrs = variable.coords["wavelength"]
             variable.coords["wavelength"] = (dim, values, {**coord_attrs, **unit_attrs(unit)})
-    return variable
+    return variables
+
+
+def _suffix_planes(ctx: Context, name: str, block: Block, url: str, offset: int, names: list[str],
+                   core: list[int], suffix: list[int], strides: list[int], order: list[int]) -> list[Variable]:
+    """Suffix planes whose items are as wide as the core's, as variables beside it: the suffix items of
+    an axis continue that axis (``<name>_band_suffix`` holds the backplanes, dims ``band_suffix``,
+    ``line``, ``sample``), typed by ``<AXIS>_SUFFIX_ITEM_TYPE``, named by ``<AXIS>_SUFFIX_NAME``,
+    scaled by ``<AXIS>_SUFFIX_BASE``/``_MULTIPLIER``. Narrower or wider suffix items stay unread."""
+    size = counted(ctx, block, "CORE_ITEM_BYTES")
+    planes = []
+    for k, axis in enumerate(names):
+        item_bytes = counted(ctx, block, f"{axis}_SUFFIX_ITEM_BYTES", counted(ctx, block, "SUFFIX_BYTES", size))
+        if not suffix[k] or item_bytes != size:
+            continue
+        item_type = block.get(f"{axis}_SUFFIX_ITEM_TYPE", block.get("CORE_ITEM_TYPE"))
+        element = pds3_element(item_type, size * 8, where=f"{name} {axis} suffix", path=ctx.label_url)
+        counts = list(core)
+        counts[k] = suffix[k]
+        dims = [a.lower() + ("_suffix" if a == axis else "") for a in names]
+        data = Strided(url, offset + core[k] * strides[k], tuple(counts[j] for j in order),
+                       tuple(strides[j] for j in order), element.stored)
+        base, multiplier = plain(block.get(f"{axis}_SUFFIX_BASE", 0)), plain(block.get(f"{axis}_SUFFIX_MULTIPLIER", 1))
+        scale = float(multiplier) if isinstance(multiplier, (int, float)) and multiplier != 1 else None
+        add = float(base) if isinstance(base, (int, float)) and base != 0 else None
+        attrs = {"pds_object": name, "pds_data_type": str(item_type), "pds_suffix_axis": axis}
+        plane = Variable(sanitize(f"{name}_{axis.lower()}_suffix"), tuple(dims[j] for j in order), data, element,
+                         scale, add, [], attrs)
+        labels, _ = _listed(block.get(f"{axis}_SUFFIX_NAME", []))
+        if len(labels) == suffix[k]:
+            plane.coords[f"{axis.lower()}_suffix_name"] = (dims[k], np.asarray([str(v) for v in labels]), {})
+        planes.append(plane)
+    return planes

@@ -300,3 +300,27 @@ def test_ascii_table_against_pdr(tmp_path):
     assert theirs["Y"].tolist() == [5.0, -990.0, 72.5]
     np.testing.assert_array_equal(ours["Y"].values, [5.0, np.nan, 72.5])
     assert str(ours["UTC"].values[2]).startswith("2009-06-30T08:34:09.5")
+
+
+@pytest.mark.parametrize("axes", list(ORDERS))
+def test_qube_suffix_planes_beside_the_core(tmp_path, axes):
+    # storage slowest axis first; every item distinct, so each plane is checked where it lies
+    sizes, suffix = {"BAND": 3, "LINE": 4, "SAMPLE": 5}, {"BAND": 2, "SAMPLE": 1}
+    storage = [sizes[a] + suffix.get(a, 0) for a in reversed(axes)]
+    full = np.arange(int(np.prod(storage)), dtype=">i4").reshape(storage)
+    (tmp_path / "q.qub").write_bytes(full.tobytes())
+    (tmp_path / "q.lbl").write_text(
+        'PDS_VERSION_ID = PDS3\n^QUBE = "q.qub"\nOBJECT = QUBE\n AXES = 3\n'
+        f" AXIS_NAME = ({', '.join(axes)})\n CORE_ITEMS = ({', '.join(str(sizes[a]) for a in axes)})\n"
+        " CORE_ITEM_BYTES = 4\n CORE_ITEM_TYPE = MSB_INTEGER\n"
+        f" SUFFIX_ITEMS = ({', '.join(str(suffix.get(a, 0)) for a in axes)})\n BAND_SUFFIX_ITEM_BYTES = 4\n"
+        " SAMPLE_SUFFIX_ITEM_BYTES = 4\n BAND_SUFFIX_NAME = (LATITUDE, LONGITUDE)\n BAND_SUFFIX_MULTIPLIER = 0.5\n"
+        "END_OBJECT = QUBE\nEND\n")
+    to_bls = [list(reversed(axes)).index(a) for a in ("BAND", "LINE", "SAMPLE")]
+    cube = full.transpose(to_bls)                   # (band, line, sample) with the suffix rows/columns
+    ds = af.open_product(tmp_path / "q.lbl")
+    np.testing.assert_array_equal(ds["QUBE"].values, cube[:3, :4, :5])
+    np.testing.assert_array_equal(ds["QUBE_band_suffix"].values, cube[3:5, :4, :5] * 0.5)
+    assert ds["QUBE_band_suffix"].dims == ("band_suffix", "line", "sample")
+    assert ds["band_suffix_name"].values.tolist() == ["LATITUDE", "LONGITUDE"]
+    np.testing.assert_array_equal(ds["QUBE_sample_suffix"].values, cube[:3, :4, 5:6])
