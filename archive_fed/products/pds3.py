@@ -153,7 +153,8 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
         if reason is not None:   # a mission quirk (products/quirks): open the rest, say what was left out
             warnings.warn(f"{ctx.label_url}: object {name} skipped: {reason}", ProductWarning, stacklevel=2)
             continue
-        block = patched_block(label, name, block) or block    # a mission's description corrected
+        patched = patched_block(label, name, block)     # a mission's description corrected (quirks)
+        block = block if patched is None else patched
         is_image, is_table = _is_image(block), _is_table(name, block)
         if not (is_image or is_table):
             continue
@@ -175,7 +176,7 @@ def layout_pds3(label: Block, label_url: str | None = None) -> tuple[ProductLayo
                                          _is_image(shared)))
     decoder.finish(variables)
     if not variables:
-        raise ctx.error("no IMAGE, TABLE, SERIES, SPECTRUM or SPREADSHEET object with a data pointer")
+        raise ctx.error("no IMAGE, QUBE, TABLE, SERIES, SPECTRUM or SPREADSHEET object with a data pointer")
     for variable in variables:
         if isinstance(variable.data, Strided):
             ctx.source(variable.data.url)
