@@ -108,14 +108,15 @@ def _bit_columns(ctx: Context, table: str, col: _Column, url: str, start: int, r
     ``START_BIT`` counts from 1 at the most significant bit of the column's first byte (of its last
     byte for ``LSB_BIT_STRING``/``LSB_*`` columns, whose bytes are reversed first, as pdr reads them);
     ``ITEMS`` repetitions are ``ITEM_OFFSET`` bits apart; ``MSB_INTEGER``/``INTEGER`` bit columns are
-    two's complement."""
-    if col.reps:
-        raise ctx.error(f"BIT_COLUMN inside a CONTAINER ({col.name}) is not supported", col.block)
+    two's complement. Inside ``CONTAINER`` repetitions, the container dimensions follow ``record``."""
     size = counted(ctx, col.block, "BYTES")
-    raw = ctx.source(url).read(Strided(url, start + col.start, (rows, size), (stride, 1), np.dtype("u1")),
-                               (slice(None), slice(None)))
+    shape = (rows, *[count for _, count, _ in col.reps], size)
+    strides = (stride, *[length for _, _, length in col.reps], 1)
+    raw = ctx.source(url).read(Strided(url, start + col.start, shape, strides, np.dtype("u1")),
+                               tuple(slice(None) for _ in shape))
     if str(col.block.get("DATA_TYPE", "")).upper().startswith(("LSB", "VAX", "PC_")):
-        raw = raw[:, ::-1]
+        raw = raw[..., ::-1]
+    outer = ("record", *[sanitize(rep) for rep, _, _ in col.reps])
     variables = []
     for kind, bit in col.block.blocks("OBJECT"):
         if kind.upper() != "BIT_COLUMN":
@@ -133,8 +134,8 @@ def _bit_columns(ctx: Context, table: str, col: _Column, url: str, start: int, r
             parts = [bit_field(raw, first - 1 + k * item_offset, item_bits, signed) for k in range(items)]
         except ProductError as error:
             raise ctx.error(f"BIT_COLUMN {name}: {error.message}", bit) from None
-        values = parts[0] if items == 1 else np.stack(parts, axis=1)
-        dims = ("record",) if items == 1 else ("record", sanitize(name) + "_item")
+        values = parts[0] if items == 1 else np.stack(parts, axis=-1)
+        dims = outer if items == 1 else (*outer, sanitize(name) + "_item")
         element = Element(values.dtype)
         attrs = attrs_of(table, bit, data_type)
         attrs.update({"pds_column": col.name, "start_bit": first, "bits": bits})

@@ -324,3 +324,19 @@ def test_qube_suffix_planes_beside_the_core(tmp_path, axes):
     assert ds["QUBE_band_suffix"].dims == ("band_suffix", "line", "sample")
     assert ds["band_suffix_name"].values.tolist() == ["LATITUDE", "LONGITUDE"]
     np.testing.assert_array_equal(ds["QUBE_sample_suffix"].values, cube[:3, :4, 5:6])
+
+
+def test_bit_columns_inside_a_container(tmp_path):
+    # each row: two repetitions of a 1-byte flag word; bits 1-3 and 4-8 of each
+    words = np.array([[0b101_00011, 0b010_11111], [0b111_00000, 0b000_00001]], dtype="u1")
+    (tmp_path / "t.dat").write_bytes(words.tobytes())
+    (tmp_path / "t.lbl").write_text(table_label(2, 2, (
+        " OBJECT = CONTAINER\n  NAME = CHANNEL\n  START_BYTE = 1\n  BYTES = 1\n  REPETITIONS = 2\n"
+        "  OBJECT = COLUMN\n   NAME = FLAGS\n   DATA_TYPE = MSB_BIT_STRING\n   START_BYTE = 1\n   BYTES = 1\n"
+        "   OBJECT = BIT_COLUMN\n    NAME = HIGH\n    BIT_DATA_TYPE = MSB_UNSIGNED_INTEGER\n    START_BIT = 1\n"
+        "    BITS = 3\n   END_OBJECT = BIT_COLUMN\n   OBJECT = BIT_COLUMN\n    NAME = LOW\n"
+        "    BIT_DATA_TYPE = MSB_INTEGER\n    START_BIT = 4\n    BITS = 5\n   END_OBJECT = BIT_COLUMN\n"
+        "  END_OBJECT = COLUMN\n END_OBJECT = CONTAINER\n")))
+    ds = af.open_product(tmp_path / "t.lbl")
+    assert ds["HIGH"].dims == ("record", "CHANNEL") and ds["HIGH"].values.tolist() == [[5, 2], [7, 0]]
+    assert ds["LOW"].values.tolist() == [[3, -1], [0, 1]]
