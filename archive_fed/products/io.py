@@ -289,6 +289,17 @@ class RemoteFile(ByteSource):
     def read(self, layout: Strided, key: tuple[Any, ...]) -> np.ndarray:
         return read_planned(self, layout, key)
 
+    def open_stream(self) -> Any:
+        """A seekable binary file object over the remote file (fsspec's buffered file), for readers
+        that walk a file's structure themselves (astropy.io.fits)."""
+        fs, path = self._filesystem()
+        try:
+            return fs.open(path, "rb")
+        except FileNotFoundError:
+            raise ProductError("no such data file", path=self.url) from None
+        except Exception as exc:  # noqa: BLE001 - as above
+            raise ProductError(f"cannot open: {type(exc).__name__}: {exc}", path=self.url) from None
+
 
 #: A gzip data file inflating past this is refused (a decompression bomb, not a product).
 MAX_INFLATED = 4 << 30

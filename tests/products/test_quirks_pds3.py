@@ -302,3 +302,13 @@ def test_grs_nuclide_map_table_pointer_describes_a_spreadsheet(tmp_path):
     ds = af.open_product(tmp_path / "grs.lbl")
     assert ds["LAT"].values.tolist() == [-89.5, -89.5, -88.5]
     np.testing.assert_array_equal(ds["K"].values, [12.25, 13.5, np.nan])
+
+
+def test_lamp_rdr_over_http(tmp_path):
+    from archive_fed.testing.servers import ArchiveServer
+
+    _, cube, table = lamp_product(tmp_path)
+    with ArchiveServer(tmp_path) as server, pytest.warns(ProductWarning, match="holds no data"):
+        ds = af.open_product(server.url + "/lamp.lbl").load()
+    assert ds["COUNT"].values.tolist() == table["COUNT"].tolist()
+    np.testing.assert_array_equal(ds["CAL_HISTOGRAM_FLUX_IMAGE"].values, cube[0])

@@ -1,5 +1,6 @@
-"""Where a FITS extension's header and data start, read by astropy (``astropy.io.fits``), for products
-whose PDS labels point into FITS files at the wrong bytes (LRO LAMP, Chandrayaan-2 CLASS).
+"""Where a FITS extension's header and data start, read by astropy (``astropy.io.fits``; remote files
+through the Transport, as every product read), for products whose PDS labels point into FITS files at
+the wrong bytes (LRO LAMP, Chandrayaan-2 CLASS).
 
 >>> import os, tempfile, numpy as np
 >>> from astropy.io import fits
@@ -10,23 +11,31 @@ whose PDS labels point into FITS files at the wrong bytes (LRO LAMP, Chandrayaan
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import ProductError
-from ..io import is_remote, local_path
+from ..io import RemoteFile, is_remote, local_path
 
 
 def hdu_location(url: str, which: str | int) -> tuple[int, int, int]:
     """(header byte, data byte, data bytes padded to FITS blocks; 0 for no data) of the extension named (``EXTNAME``) or numbered ``which``."""
-    if is_remote(url):
-        raise ProductError(f"FITS extension {which!r}: locating FITS extensions needs a local copy of the file",
-                           path=url)
     from astropy.io import fits
 
+    stream = RemoteFile(url).open_stream() if is_remote(url) else open_local(url)
     try:
-        with fits.open(local_path(url), memmap=False, lazy_load_hdus=True) as hdus:
+        with stream, fits.open(stream, memmap=False, lazy_load_hdus=True) as hdus:
             index = which if isinstance(which, int) else hdus.index_of(which)
             info = hdus.fileinfo(index)
-    except (OSError, KeyError, IndexError, ValueError) as error:
-        raise ProductError(f"FITS extension {which!r}: {error}", path=url) from None
+    except (OSError, KeyError, IndexError, ValueError, ProductError) as error:
+        message = error.message if isinstance(error, ProductError) else str(error)
+        raise ProductError(f"FITS extension {which!r}: {message}", path=url) from None
     if info is None:
         raise ProductError(f"FITS extension {which!r} not found", path=url)
     return int(info["hdrLoc"]), int(info["datLoc"]), int(info["datSpan"])
+
+
+def open_local(url: str) -> Any:
+    try:
+        return open(local_path(url), "rb")
+    except OSError as error:
+        raise ProductError(f"cannot open data file: {error.strerror or error}", path=url) from None
