@@ -105,13 +105,15 @@ def test_two_harvests_into_one_catalog_one_is_refused_and_the_catalog_is_intact(
 
 
 WRITER = """
-import sys, time
+import sys
 import pyarrow as pa
 from pathlib import Path
 from archive_fed.federated import cache
-directory, key, n, tag = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+directory, key, tag = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 schema = cache._schema()
-for i in range(n):
+for i in range(5000):               # until the reader has seen enough
+    if (directory / "stop").exists():
+        break
     rows = 200 + (tag * 97 + i * 13) % 400
     table = pa.table({f.name: pa.nulls(rows, f.type) for f in schema}, schema=schema)
     cache.write(key, table, directory)
@@ -120,12 +122,17 @@ for i in range(n):
 
 def test_a_search_cache_shared_by_processes_never_holds_a_torn_file(tmp_path):
     directory, key = tmp_path / "search-cache", "k" * 64
-    writers = [subprocess.Popen([PYTHON, "-c", WRITER, str(directory), key, "60", str(tag)], cwd=ROOT,
+    directory.mkdir()
+    writers = [subprocess.Popen([PYTHON, "-c", WRITER, str(directory), key, str(tag)], cwd=ROOT,
                                 env=child_env()) for tag in range(3)]
     reads = torn = 0
-    while any(w.poll() is None for w in writers):
-        path = cache.entry_path(key, directory)
-        if path.exists():
+    deadline = time.monotonic() + 60
+    path = cache.entry_path(key, directory)
+    try:
+        while reads < 60 and time.monotonic() < deadline and any(w.poll() is None for w in writers):
+            if not path.exists():
+                time.sleep(0.005)
+                continue
             table = cache.read(key, ttl=3600, directory=directory)
             reads += 1
             if table is None:
@@ -135,10 +142,12 @@ def test_a_search_cache_shared_by_processes_never_holds_a_torn_file(tmp_path):
                     continue
                 except pa.ArrowException:
                     torn += 1
-        time.sleep(0.001)
-    assert all(w.wait() == 0 for w in writers)
-    assert reads > 20 and torn == 0
+    finally:
+        (directory / "stop").touch()
+        codes = [w.wait(timeout=60) for w in writers]
+    assert codes == [0, 0, 0]
+    assert reads >= 20 and torn == 0, (reads, torn)
     final = cache.read(key, ttl=3600, directory=directory)
     assert final is not None and 200 <= final.num_rows < 600
-    assert [p.name for p in directory.iterdir()] == [f"{key}.arrow"]     # no temporary left behind
-    print(json.dumps({"reads": reads, "torn": torn}))
+    assert sorted(p.name for p in directory.iterdir()) == [f"{key}.arrow", "stop"]   # no temporary left
+    print(json.dumps({"reads": reads, "torn": torn, "seconds": round(time.monotonic() - deadline + 60, 1)}))
