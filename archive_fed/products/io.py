@@ -312,6 +312,8 @@ class GzipFile(ByteSource):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self._map: np.ndarray | None = None
+        #: the compressed file (remote: bound now to the Transport of the product being opened)
+        self.packed: ByteSource = RemoteFile(url) if is_remote(url) else LocalFile(url)
 
     def _inflated(self) -> np.ndarray:
         data = self.__dict__.get("_map")
@@ -329,8 +331,7 @@ class GzipFile(ByteSource):
         """The inflated bytes, and how many compressed bytes were read."""
         import zlib
 
-        source = RemoteFile(self.url) if is_remote(self.url) else LocalFile(self.url)
-        packed = source.read_span(0, source.size())
+        packed = self.packed.read_span(0, self.packed.size())
         read = len(packed)
         inflater, parts, total = zlib.decompressobj(16 + zlib.MAX_WBITS), [], 0
         try:

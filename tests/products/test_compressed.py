@@ -101,3 +101,16 @@ def test_gzip_bomb_and_garbage_are_product_errors(tmp_path, monkeypatch):
     (tmp_path / "p.img.gz").write_bytes(b"\x1f\x8b\x08\x00garbage" * 4)
     with pytest.raises(ProductError, match="not a readable gzip file"):
         af.open_product(tmp_path / "p.lbl").load()
+
+
+def test_gzip_data_over_http(tmp_path):
+    from archive_fed.testing.servers import ArchiveServer
+
+    image = (np.arange(12).reshape(3, 4) * 1000).astype(">u2")
+    (tmp_path / "p.img.gz").write_bytes(gzip.compress(image.tobytes()))
+    (tmp_path / "p.lbl").write_text('PDS_VERSION_ID = PDS3\n^IMAGE = "p.img.gz"\nOBJECT = IMAGE\n LINES = 3\n'
+                                    " LINE_SAMPLES = 4\n SAMPLE_TYPE = MSB_UNSIGNED_INTEGER\n SAMPLE_BITS = 16\n"
+                                    "END_OBJECT = IMAGE\nEND\n")
+    with ArchiveServer(tmp_path) as server:
+        ds = af.open_product(server.url + "/p.lbl")
+        np.testing.assert_array_equal(ds["IMAGE"].values, image)
