@@ -135,6 +135,52 @@ class CatalogWriter:
             name, shape=(0,), dtype=dtype, chunks=(chunks,), shards=(self.shard,), fill_value=fill,
             compressors=compressors, dimension_names=[DIM], attributes=attrs)
 
+    def link(self, root: str) -> int:
+        """Start from the whole shards of the local store at ``root`` (a catalog this writer's layout
+        wrote): each shard file is hard-linked, not copied, and its categories taken over in order, so
+        the codes in it stay valid. Returns the rows taken (a multiple of the shard size; the caller
+        appends the rest). Takes nothing (0) from another layout or a remote store. Stores are replaced
+        whole, never written in place, so sharing shard files between generations is safe."""
+        import os
+
+        if not self.local or self.rows or self.pending_rows:
+            return 0
+        old = zarr.open_group(root, mode="r")
+        rows = None
+        for name, array in self.arrays.items():
+            theirs = old[name]
+            if not isinstance(theirs, zarr.Array) or theirs.shards != array.shards or \
+                    theirs.chunks != array.chunks or theirs.dtype != array.dtype or \
+                    (theirs.attrs.get("encoding") == "categorical") != (name in CATEGORICAL):
+                return 0
+            rows = int(theirs.shape[0])
+        whole = (rows or 0) // self.shard
+        if not whole:
+            return 0
+        for name, array in self.arrays.items():
+            for k in range(whole):
+                source = os.path.join(root, name, "c", str(k))
+                if not os.path.exists(source):  # a shard zarr did not write (all fill values)
+                    return self._unlink(whole)
+                os.link(source, os.path.join(self.tmp, name, "c", str(k)))
+            array.resize((whole * self.shard,))
+            if name in CATEGORICAL:
+                self.categories[name] = {c: i for i, c in enumerate(old[name].attrs["categories"])}
+        self.rows = whole * self.shard
+        return self.rows
+
+    def _unlink(self, whole: int) -> int:
+        import os
+
+        for name in self.arrays:
+            for k in range(whole):
+                path = os.path.join(self.tmp, name, "c", str(k))
+                if os.path.exists(path):
+                    os.remove(path)
+            self.arrays[name].resize((0,))
+        self.categories = {name: {} for name in CATEGORICAL}
+        return 0
+
     # --- appending -----------------------------------------------------------------------------------
     def append(self, columns: Mapping[str, Any]) -> None:
         """Add rows: one array (or :class:`Codes`) per record field, all of the same length."""

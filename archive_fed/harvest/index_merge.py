@@ -134,9 +134,37 @@ def merge_spills(path: str, old: PartitionSpill, new: PartitionSpill, attrs: Map
     return writer.rows
 
 
+def append_spill(path: str, new: PartitionSpill, attrs: Mapping[str, Any], shard_rows: int = store.CHUNK_ROWS
+                 ) -> int:
+    """Write the catalog at ``path`` as its rows followed by ``new``'s, when no incoming uid is in the
+    catalog (nothing to deduplicate): its whole shards are hard-linked into the new store
+    (:meth:`CatalogWriter.link`), only the last, partial shard is read and written again, then the new
+    rows are appended. Work and memory grow with the rows added, not with the catalog."""
+    where = store.locate(path)
+    reader = StoreReader(where.fs, where.root, where.url, where.storage_options)
+    with CatalogWriter(path, attrs=attrs, shard_rows=shard_rows) as writer:
+        begin = writer.link(where.root)
+        for start in range(begin, len(reader), 100_000):
+            writer.append(reader.block(start, min(len(reader), start + 100_000)))
+        for k in range(new.parts):
+            table = new.read(k)
+            if table is not None:
+                writer.append(columns_from_arrow(table))
+    return writer.rows
+
+
+def catalog_uid_hashes(path: str, block_rows: int = 250_000) -> np.ndarray:
+    """The 64-bit hash of every uid in the catalog at ``path``, read a block at a time."""
+    where = store.locate(path)
+    reader = StoreReader(where.fs, where.root, where.url, where.storage_options)
+    parts = [pd.util.hash_array(np.asarray(reader.block(b, e, ["uid"])["uid"], dtype=object), categorize=False)
+             for b, e in reader.blocks(block_rows)]
+    return np.concatenate(parts).astype(np.uint64) if parts else np.zeros(0, np.uint64)
+
+
 def remove(folder: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-__all__ = ["PartitionSpill", "columns_from_arrow", "columns_to_arrow", "merge_spills", "partitions_for",
-           "spill_catalog"]
+__all__ = ["PartitionSpill", "append_spill", "catalog_uid_hashes", "columns_from_arrow", "columns_to_arrow",
+           "merge_spills", "partitions_for", "spill_catalog"]

@@ -496,16 +496,21 @@ def _ingest_table(transport: Transport, root: str, state: IngestState, result: H
                     hashes = uid_hashes(batch.columns["uid"])
                     state.add(chunk.digests[fresh[batch.rows - 1]], hashes, batch.columns["uid"])
                     normalised += len(batch)
-                    if len(prior_hashes):
+                    if exists:
                         hashes_out.append(hashes)
         if exists:
             sink.close()
             if sink.rows:
-                old = index_merge.PartitionSpill(merge_folder, sink.parts, "old")
-                index_merge.spill_catalog(state.catalog, old)
-                old.close()
                 attrs = {"state": json.dumps({**_catalog_state(state.catalog), state.key: state_info})}
-                index_merge.merge_spills(state.catalog, old, sink, attrs)
+                fresh = np.concatenate(hashes_out)
+                if len(np.unique(fresh)) == len(fresh) and \
+                        not np.isin(fresh, index_merge.catalog_uid_hashes(state.catalog)).any():
+                    index_merge.append_spill(state.catalog, sink, attrs)  # only new products: appended
+                else:
+                    old = index_merge.PartitionSpill(merge_folder, sink.parts, "old")
+                    index_merge.spill_catalog(state.catalog, old)
+                    old.close()
+                    index_merge.merge_spills(state.catalog, old, sink, attrs)
         else:
             sink.close()
     except BaseException:
@@ -523,7 +528,7 @@ def _commit(state: IngestState, result: HarvestReport, table_url: str, label_url
     """Tally new / updated / disappeared rows and save the state (after the catalog is published)."""
     kept_out, hashes_out, normalised, prior_hashes, alive = tally
     kept = np.unique(np.concatenate(kept_out)) if kept_out else np.zeros(0, np.int64)
-    fresh_hashes = np.concatenate(hashes_out) if hashes_out else np.zeros(0, np.uint64)
+    fresh_hashes = np.concatenate(hashes_out) if hashes_out and len(prior_hashes) else np.zeros(0, np.uint64)
     result.updated = int(np.isin(fresh_hashes, prior_hashes).sum())  # a known product's row changed
     result.new = normalised - result.updated
     # rows of the last run not seen again whose product has no row now: gone from the index

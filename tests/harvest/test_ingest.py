@@ -249,7 +249,8 @@ def _kill_at(process: subprocess.Popen, step: str, occurrence: int) -> list[str]
 @pytest.mark.parametrize("seed", range(len(KILL_POINTS)))
 def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, seed):
     """kill -9 at a chosen step (download, normalise, spill, write, publish, commit) of an ingest into a new
-    catalog (even seeds) or a merge into an existing one (odd seeds); the rerun equals a clean ingest."""
+    catalog (even seeds) or into an existing one (odd seeds: new products appended, or for 3, 7 and 11
+    changed ones merged); the rerun equals a clean ingest."""
     volume = tmp_path / "vol"
     step, occurrence = KILL_POINTS[seed]
     merge = seed % 2 == 1 or step == "spill"
@@ -259,7 +260,9 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, seed):
     with ArchiveServer(volume) as server:
         if merge:
             af.harvest("pds3-volume", url=server.url, catalog=str(catalog), from_index=True, transport=transport())
-        lv.write_volume(str(volume), 6000, seed=seed)  # grown: the rerun merges into the catalog
+        # grown (new products appended to the catalog), and for seeds 3, 7, 11 every row changed too
+        # (products updated: the partitioned merge)
+        lv.write_volume(str(volume), 6000, seed=seed + 100 if seed in (3, 7, 11) else seed)
         process = subprocess.Popen([sys.executable, "-c", _KILLED, server.url, str(catalog)], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         seen = _kill_at(process, step, occurrence)
