@@ -95,7 +95,7 @@ def state_files(catalog: Path) -> set[str]:
     """What a committed ingest leaves: the catalog and the ingest state (not the download spool)."""
     harvest = Path(f"{catalog}.harvest")
     found = {p.name for p in harvest.rglob("*") if p.is_file() and "spool" not in p.parts} if harvest.exists() else set()
-    return found - {"last-report.json"}
+    return found - {"last-report.json", "lock"}  # the flock file stays (harvest/lock.py)
 
 
 @pytest.mark.parametrize("fault", ["truncate", "reset_after_headers", "stall_body"])
