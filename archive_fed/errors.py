@@ -61,6 +61,10 @@ class CatalogError(ArchiveFedError):
     """A catalog could not be opened, written, merged or searched."""
 
 
+class GeometryError(ArchiveFedError, ValueError):
+    """A geometry that cannot be read (bad WKB, WKT or GeoJSON) or searched with."""
+
+
 class SourceError(ArchiveFedError):
     """A source (archive adapter) is unknown, misconfigured or answered something unusable."""
 

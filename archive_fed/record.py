@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import CatalogError
+from . import geometry
 from .times import user_time
 
 #: Field kinds, used by the catalog to choose column encodings.
@@ -58,12 +59,31 @@ FIELDS: dict[str, str] = {
     "archive": STR,
     "harvested_at": TIME,
     "metadata_source": STR,  # where the metadata came from: "label", "index" or "service"
+    # observation geometry (SPEC §5); footprint: hex WKB here and in the catalog, GeoJSON in to_dict()
+    "footprint": STR,
+    "product_type": STR,
+    "data_set_id": STR,
+    "collection_lid": STR,
+    "incidence_min": FLOAT,
+    "incidence_max": FLOAT,
+    "emission_min": FLOAT,
+    "emission_max": FLOAT,
+    "phase_min": FLOAT,
+    "phase_max": FLOAT,
+    "resolution_min": FLOAT,  # m/pixel
+    "resolution_max": FLOAT,
+    "wavelength_min": FLOAT,  # m
+    "wavelength_max": FLOAT,
+    "exposure_duration": FLOAT,  # s
 }
+#: Fields holding a geometry (hex WKB in the record and the catalog, GeoJSON in JSON).
+GEOMETRY_FIELDS = ("footprint",)
 
 #: Text fields with few distinct values: dictionary-encoded in Arrow, integer codes in the catalog.
 CATEGORICAL = (
     "vid", "mission", "agency", "instrument_host", "instrument", "targets", "target",
     "processing_level", "processing_level_native", "label_format", "archive",
+    "product_type", "data_set_id", "collection_lid",
 )
 
 #: The PDS4 processing-level vocabulary.
@@ -171,11 +191,28 @@ class ProductRecord:
     archive: str | None = None
     harvested_at: _dt.datetime | None = None
     metadata_source: str | None = None
+    footprint: str | None = None
+    product_type: str | None = None
+    data_set_id: str | None = None
+    collection_lid: str | None = None
+    incidence_min: float | None = None
+    incidence_max: float | None = None
+    emission_min: float | None = None
+    emission_max: float | None = None
+    phase_min: float | None = None
+    phase_max: float | None = None
+    resolution_min: float | None = None
+    resolution_max: float | None = None
+    wavelength_min: float | None = None
+    wavelength_max: float | None = None
+    exposure_duration: float | None = None
 
     def __post_init__(self) -> None:
         for name, kind in FIELDS.items():
             value = getattr(self, name)
-            if kind == TIME:
+            if name in GEOMETRY_FIELDS:
+                setattr(self, name, geometry.encode(value))
+            elif kind == TIME:
                 setattr(self, name, _utc(value, name))
             elif kind == FLOAT:
                 setattr(self, name, _float(value))
@@ -194,7 +231,15 @@ class ProductRecord:
         for name, kind in FIELDS.items():
             value = getattr(self, name)
             out[name] = format_time(value) if kind == TIME else (list(value) if kind == LIST else value)
+        for name in GEOMETRY_FIELDS:
+            out[name] = geometry.decode(out[name])
         return out
+
+    @property
+    def footprint_geojson(self) -> dict[str, Any] | None:
+        """The footprint as a GeoJSON geometry mapping (east longitudes in [0, 360]; see
+        :mod:`archive_fed.geometry`)."""
+        return geometry.decode(self.footprint)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ProductRecord":
@@ -243,8 +288,9 @@ def csv_value(kind: str, value: Any) -> Any:
 
 
 def csv_row(record: ProductRecord) -> list[Any]:
-    """The CSV cells of one record, in :data:`CSV_HEADER` order."""
-    return [csv_value(kind, getattr(record, name)) for name, kind in FIELDS.items()]
+    """The CSV cells of one record, in :data:`CSV_HEADER` order (geometries as WKT)."""
+    return [csv_value(kind, geometry.to_wkt(geometry.decode(getattr(record, name))) if name in GEOMETRY_FIELDS
+                      else getattr(record, name)) for name, kind in FIELDS.items()]
 
 
 # --- Arrow -----------------------------------------------------------------------------------------

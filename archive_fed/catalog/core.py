@@ -454,7 +454,10 @@ class Catalog:
     def search(self, mission: TextFilter = None, instrument: TextFilter = None, target: TextFilter = None,
                level: TextFilter = None, start: Any = None, stop: Any = None,
                bbox: Sequence[float] | None = None, agency: TextFilter = None, archive: TextFilter = None,
-               product_id: TextFilter = None) -> "Catalog":
+               product_id: TextFilter = None, geometry: Any = None, incidence: Sequence[Any] | None = None,
+               emission: Sequence[Any] | None = None, phase: Sequence[Any] | None = None,
+               resolution: Sequence[Any] | None = None, wavelength: Sequence[Any] | None = None,
+               product_type: TextFilter = None) -> "Catalog":
         """Products matching every given filter (SPEC §2), as a new catalog in the same order.
 
         Parameters
@@ -473,15 +476,28 @@ class Catalog:
             ``(lon_min, lat_min, lon_max, lat_max)`` in degrees east ([0, 360) or [-180, 180]);
             ``lon_min > lon_max`` crosses 0°. Keeps products whose footprint intersects it, across the
             meridian and at the poles; products without a footprint are dropped.
+        geometry
+            A region: a shapely geometry, a GeoJSON mapping, WKT text (polygon edges are great circles;
+            an edge along a parallel means that parallel), or ``(lon, lat, radius_km)`` on the Moon.
+            Keeps products whose footprint polygon (else box, else point) meets it on the sphere.
+        incidence, emission, phase, resolution, wavelength
+            ``(min, max)`` (either None): keeps products whose ``*_min``–``*_max`` range overlaps it;
+            degrees, m/pixel, metres. Products without the value are dropped.
+        product_type
+            The label's product type (case-insensitive).
 
         Examples
         --------
         >>> hits = cat.search(mission="kaguya", start="2008-01-01", stop="2009-01-01",
         ...                   bbox=(350, -10, 10, 10))  # doctest: +SKIP
+        >>> hits = cat.search(geometry=(3.6, 26.1, 50.0), incidence=(0, 70),
+        ...                   resolution=(None, 2.0))  # doctest: +SKIP
         """
         filters = {"mission": mission, "instrument": instrument, "target": target, "level": level,
                    "start": start, "stop": stop, "bbox": bbox, "agency": agency, "archive": archive,
-                   "product_id": product_id}
+                   "product_id": product_id, "geometry": geometry, "incidence": incidence,
+                   "emission": emission, "phase": phase, "resolution": resolution,
+                   "wavelength": wavelength, "product_type": product_type}
         if self._block is not None and self._source is not None:  # streamed: whole store, in order
             self._source.check()
             return self._gather(stream.select(self._source.reader, self._block, filters))

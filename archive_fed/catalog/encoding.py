@@ -198,6 +198,20 @@ def columns_from_records(records: Iterable[ProductRecord | Mapping[str, Any]]) -
     return out
 
 
+def null_columns(n: int, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Missing-value columns (the in-memory encoding) of ``n`` products for ``names`` (all fields)."""
+    out: dict[str, np.ndarray] = {}
+    for name in FIELDS if names is None else names:
+        kind = FIELDS[name]
+        if kind in TEXT_KINDS:
+            out[name] = np.full(n, "[]" if kind == LIST else "", dtype=object)
+        elif kind == TIME:
+            out[name] = np.full(n, np.datetime64("NaT", "ns"))
+        else:
+            out[name] = np.full(n, np.nan)
+    return out
+
+
 def _memoized(function: Any, values: Iterable[Any]) -> Iterator[Any]:
     """``map(function, values)`` computing each distinct value once (lists repeat a lot)."""
     cache: dict[Any, Any] = {}

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from .. import missions
 from ..errors import CatalogError
+from . import sphere
 from .encoding import NAT, Codes, decode_list, text_values, to_ns
 
 TextFilter = str | Iterable[str] | None
@@ -162,6 +163,7 @@ class SearchIndex:
         self._times: tuple[np.ndarray, np.ndarray] | None = None
         self._footprints: tuple[np.ndarray, ...] | None = None
         self._product_ids: pa.Array | None = None
+        self._parts: tuple[sphere.Parts, tuple[np.ndarray, ...]] | None = None
 
     # text filters ----------------------------------------------------------------------------------
     def category_mask(self, field: str, names: list[str], keys: Callable[[str], set[str]],
@@ -225,6 +227,48 @@ class SearchIndex:
             self._footprints = footprint_arrays(*(self._column(f) for f in fields))
         return self._footprints if rows is None else tuple(a[rows] for a in self._footprints)
 
+    def parts(self) -> tuple[sphere.Parts, tuple[np.ndarray, ...]]:
+        """Footprint parts on the sphere (:mod:`~archive_fed.catalog.sphere`) and their box arrays."""
+        if self._parts is None:
+            columns = [self._column(f) for f in ("footprint", "lon_min", "lon_max", "lat_min", "lat_max")]
+            parts = sphere.parts_from_columns(text_values(columns[0]),
+                                              *(np.asarray(c, dtype=np.float64) for c in columns[1:]))
+            self._parts = parts, footprint_arrays(*parts.box)
+        return self._parts
+
+    def geometry_rows(self, query: "sphere.Cap | sphere.Region", rows: np.ndarray | None) -> np.ndarray:
+        """Rows (among ``rows``, or all) whose footprint meets ``query`` on the sphere."""
+        parts, arrays = self.parts()
+
+        def box_mask(boxes: list) -> np.ndarray:
+            mask = np.zeros(parts.size, dtype=bool)
+            for lon_min, lat_min, lon_max, lat_max in boxes:
+                mask |= self.box_mask(arrays, QueryBox.parse((lon_min, lat_min, lon_max, lat_max)))
+            return mask
+
+        return sphere.matching_rows(parts, query, rows, self.size, box_mask)
+
+    def range_mask(self, field: str, bounds: Sequence[Any], rows: np.ndarray | None = None) -> np.ndarray:
+        """Products whose ``{field}_min``–``{field}_max`` range overlaps ``bounds`` = (lo, hi), either
+        None for open; products without the value never match."""
+        lo, hi = _range(field, bounds)
+        low = np.asarray(self._read(f"{field}_min", rows), dtype=np.float64)
+        high = np.asarray(self._read(f"{field}_max", rows), dtype=np.float64)
+        low, high = np.where(np.isnan(low), high, low), np.where(np.isnan(high), low, high)
+        mask = ~np.isnan(low)
+        if lo is not None:
+            mask &= np.fmax(low, high) >= lo
+        if hi is not None:
+            mask &= np.fmin(low, high) <= hi
+        return mask
+
+    def _read(self, field: str, rows: np.ndarray | None) -> np.ndarray:
+        if rows is None:
+            return self._column(field)
+        if self._rows_of is not None:
+            return self._rows_of(field, rows)
+        return np.asarray(self._column(field))[rows]
+
     @staticmethod
     def time_mask(arrays: tuple[np.ndarray, np.ndarray], lo: int | None, hi: int | None) -> np.ndarray:
         p_lo, p_hi = arrays
@@ -251,14 +295,24 @@ class SearchIndex:
     def select(self, *, mission: TextFilter = None, instrument: TextFilter = None,
                target: TextFilter = None, level: TextFilter = None, start: Any = None, stop: Any = None,
                bbox: Sequence[float] | None = None, agency: TextFilter = None,
-               archive: TextFilter = None, product_id: TextFilter = None) -> np.ndarray:
+               archive: TextFilter = None, product_id: TextFilter = None, geometry: Any = None,
+               incidence: Sequence[Any] | None = None, emission: Sequence[Any] | None = None,
+               phase: Sequence[Any] | None = None, resolution: Sequence[Any] | None = None,
+               wavelength: Sequence[Any] | None = None, product_type: TextFilter = None) -> np.ndarray:
         """Sorted row numbers of the products matching every filter (see ``Catalog.search``)."""
         t_lo, t_hi = time_bounds(start, stop)
         box = None if bbox is None else QueryBox.parse(bbox)
+        shape = None if geometry is None else sphere.parse_query(geometry)
+        ranges = [(f, v) for f, v in (("incidence", incidence), ("emission", emission), ("phase", phase),
+                                      ("resolution", resolution), ("wavelength", wavelength))
+                  if v is not None]
+        for field, value in ranges:
+            _range(field, value)  # bad ranges fail before any work
         masks = []
         for field, value, keys in (("mission", mission, mission_keys),
                                    ("instrument", instrument, instrument_keys),
-                                   ("agency", agency, plain_keys), ("archive", archive, plain_keys)):
+                                   ("agency", agency, plain_keys), ("archive", archive, plain_keys),
+                                   ("product_type", product_type, plain_keys)):
             names = as_names(value, field)
             if names:
                 masks.append(self.category_mask(field, names, keys))
@@ -281,6 +335,8 @@ class SearchIndex:
             stages.append((lambda arrays: self.time_mask(arrays, t_lo, t_hi), self.times))
         if box is not None:
             stages.append((lambda arrays: self.box_mask(arrays, box), self.footprints))
+        for field, value in ranges:
+            stages.append((lambda mask: mask, lambda rows=None, f=field, v=value: self.range_mask(f, v, rows)))
         # Each stage narrows the rows; once few survive, later stages look at those rows only.
         rows = None if mask is None else self._rows_if_sparse(mask)
         for test, arrays in stages:
@@ -291,6 +347,10 @@ class SearchIndex:
             stage_mask = test(arrays())
             mask = stage_mask if mask is None else mask & stage_mask
             rows = self._rows_if_sparse(mask)
+        if shape is not None:
+            if rows is None and mask is not None:
+                rows = np.flatnonzero(mask)
+            return self.geometry_rows(shape, rows)
         if rows is not None:
             return rows
         return np.arange(self.size) if mask is None else np.flatnonzero(mask)
@@ -299,6 +359,21 @@ class SearchIndex:
         if np.count_nonzero(mask) <= SPARSE_FRACTION * self.size:
             return np.flatnonzero(mask)
         return None
+
+
+def _range(field: str, bounds: Any) -> tuple[float | None, float | None]:
+    """A ``(min, max)`` search range (either may be None)."""
+    try:
+        lo, hi = bounds
+        lo = None if lo is None else float(lo)
+        hi = None if hi is None else float(hi)
+    except (TypeError, ValueError):
+        raise CatalogError(f"{field} must be (min, max), either None, not {bounds!r}") from None
+    if any(v is not None and np.isnan(v) for v in (lo, hi)):
+        raise CatalogError(f"{field} range must not be NaN: {bounds!r}")
+    if lo is not None and hi is not None and lo > hi:
+        raise CatalogError(f"{field} range min {lo} is above max {hi}")
+    return lo, hi
 
 
 class KeyTable:

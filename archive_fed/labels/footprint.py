@@ -1,4 +1,4 @@
-"""Footprints: label coordinates → the record's lon/lat box (SPEC §1).
+"""Footprints: label coordinates → the record's lon/lat box (SPEC §1) and footprint polygon (SPEC §5).
 
 Longitudes are east, in [0, 360); ``lon_min > lon_max`` means the box crosses the 0°/360° meridian; a
 footprint that contains a pole spans longitudes 0–360 (``lon_min = 0``, ``lon_max = 360``) and reaches
@@ -9,6 +9,12 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Sequence
 
+from .. import geometry as geo
+from ..geometry import wrap360
+
+__all__ = ["BBox", "Footprint", "NONE", "NO_FOOTPRINT", "bounded", "from_bounds", "from_corners", "located",
+           "point", "scene", "wrap360"]
+
 
 class BBox(NamedTuple):
     lon_min: float | None
@@ -18,14 +24,6 @@ class BBox(NamedTuple):
 
 
 NO_FOOTPRINT = BBox(None, None, None, None)
-
-
-def wrap360(lon: float) -> float:
-    """East longitude in [0, 360)."""
-    value = math.fmod(lon, 360.0)
-    if value < 0:
-        value += 360.0
-    return 0.0 if value == 360.0 else value
 
 
 def _valid_lat(lat: float) -> bool:
@@ -87,3 +85,37 @@ def from_corners(lons: Sequence[float], lats: Sequence[float]) -> BBox:
     if len(wrapped) == 1 or size >= 360.0:
         lon_min = lon_max = wrapped[0]
     return BBox(lon_min, lon_max, lat_min, lat_max)
+
+
+# ---- box and polygon together -------------------------------------------------------------------------
+class Footprint(NamedTuple):
+    """A record's lon/lat box and its footprint geometry (:mod:`archive_fed.geometry`; None when none)."""
+
+    box: BBox
+    geometry: dict | None
+
+    def fields(self) -> dict:
+        return {**self.box._asdict(), "footprint": self.geometry}
+
+
+NONE = Footprint(NO_FOOTPRINT, None)
+
+
+def located(lon: float, lat: float) -> Footprint:
+    """A lander/rover location."""
+    box = point(lon, lat)
+    return Footprint(box, geo.point(lon, lat)) if box != NO_FOOTPRINT else NONE
+
+
+def scene(lons: Sequence[float], lats: Sequence[float]) -> Footprint:
+    """A scene from its corners in order around its edge (great-circle edges between them)."""
+    box = from_corners(lons, lats)
+    return Footprint(box, geo.polygon_from_corners(lons, lats)) if box != NO_FOOTPRINT else NONE
+
+
+def bounded(west: float, east: float, south: float, north: float) -> Footprint:
+    """A lon/lat box from bounding coordinates."""
+    box = from_bounds(west, east, south, north)
+    if box == NO_FOOTPRINT:
+        return NONE
+    return Footprint(box, geo.polygon_from_bounds(*box))

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from .. import missions
 from ..catalog.encoding import CATEGORICAL, Codes
-from ..record import FIELDS
+from ..record import FIELDS, FLOAT, INT
 from .base import Block
 from .normalize import pds3_fields
 from .index_times import parse_times
@@ -313,6 +313,11 @@ def index_batch(table: pa.Table, first_row: int, *, defaults: Mapping[str, str],
     }
     if "metadata_source" in FIELDS:
         columns["metadata_source"] = Codes(np.zeros(n, dtype=np.int64), np.array(["index"], dtype=object))
+    if data_set is not None:
+        columns["data_set_id"] = data_set.to_numpy(zero_copy_only=False).astype(object)
+    for name, kind in FIELDS.items():  # what an index row does not tell
+        if name not in columns:
+            columns[name] = np.full(n, np.nan) if kind in (FLOAT, INT) else np.full(n, "", dtype=object)
     # a field the catalog does not store as categories takes text
     columns = {name: (values.decode() if isinstance(values, Codes) and name not in CATEGORICAL else values)
                for name, values in columns.items()}

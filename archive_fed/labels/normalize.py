@@ -16,6 +16,7 @@ from ..errors import NormalizeError
 from ..record import PROCESSING_LEVELS, ProductRecord, pds3_uid, pds4_uid
 from . import footprint as fp
 from .base import Block, Label
+from .observation import pds3_observation, pds4_observation
 from .quirks import change
 from .values import is_null, number, scalar, text, utc_time
 
@@ -189,10 +190,14 @@ def _pds4_fields(label: Any) -> dict[str, Any]:
     if not instrument and instruments and instruments[0]:
         instrument = missions.canonical_instrument(slug, instruments[0])
 
-    target_names = label.findall(".//Target_Identification/name")
-    if not target_names:
-        target_names = [r.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-                        for r in label.findall(".//Target_Identification/Internal_Reference/lid_reference")]
+    target_names = []
+    for target in label.elements(".//Target_Identification"):
+        tname = _t(label, "name", target)
+        if not tname or _PLACEHOLDER.search(tname):  # an unfilled template: the lid reference says
+            ref = _t(label, "Internal_Reference/lid_reference", target)
+            tname = ref.rsplit(":", 1)[-1].rsplit(".", 1)[-1] if ref else None
+        if tname:
+            target_names.append(tname)
 
     level_text = (_t(label, ".//Primary_Result_Summary/processing_level")
                   or _t(label, ".//Primary_Result_Summary/processing_level_id"))
@@ -217,26 +222,62 @@ def _pds4_fields(label: Any) -> dict[str, Any]:
         "title": _t(label, "Identification_Area/title"), "mission": slug,
         "instrument_host": hosts[0] if hosts else None, "instrument": instrument,
         "target_names": target_names, "processing_level": level, "processing_level_native": native,
-        "start_time": start, "stop_time": stop, **_pds4_footprint(label)._asdict(),
+        "start_time": start, "stop_time": stop, **_pds4_footprint(label).fields(),
         "data_urls": list(dict.fromkeys(files)), "file_size": sum(known_sizes) if known_sizes else None,
         "md5": next((m for m in md5s if m), None),
+        "product_type": product_type, "collection_lid": _collection_lid(label, lid),
+        **pds4_observation(label),
     }
 
 
-def _pds4_footprint(label: Any) -> fp.BBox:
+#: A target name that is an unfilled template placeholder (``{target}``, ``${TARGET}``, ``<target>``).
+_PLACEHOLDER = re.compile(r"[{}$<>]")
+
+
+def _collection_lid(label: Any, lid: str) -> str | None:
+    """The LID of the collection a product belongs to (a collection's own; none for a bundle)."""
+    parts = lid.split(":")
+    if not lid.startswith("urn:") or len(parts) < 5:
+        return None
+    kind = label.product_class if hasattr(label, "product_class") else ""
+    if kind == "Product_Bundle":
+        return None
+    return ":".join(parts[:5])
+
+
+#: Corner sets of mission dictionaries, best first: Chandrayaan-2 ``isda:`` refined (control-network
+#: registered) corners, then its system-level (predicted from SPICE) ones.
+PDS4_CORNER_SETS = ("Refined_Corner_Coordinates", "System_Level_Coordinates")
+_CORNERS = ("upper_left", "upper_right", "lower_right", "lower_left")  # in order around the edge
+
+
+def _pds4_footprint(label: Any) -> fp.Footprint:
+    bounded = fp.NONE
     box = label.element(".//Bounding_Coordinates")
     if box is not None:
         values = [number(_t(label, f"{side}_bounding_coordinate", box))
                   for side in ("west", "east", "south", "north")]
         if all(v is not None for v in values):
-            return fp.from_bounds(*values)  # type: ignore[arg-type]
+            bounded = fp.bounded(*values)  # type: ignore[arg-type]
+    for corner_set in PDS4_CORNER_SETS:
+        node = label.element(f".//{corner_set}")
+        if node is None:
+            continue
+        lons = [number(_t(label, f"{c}_longitude", node)) for c in _CORNERS]
+        lats = [number(_t(label, f"{c}_latitude", node)) for c in _CORNERS]
+        if all(v is not None for v in lons + lats):
+            scene = fp.scene(lons, lats)  # type: ignore[arg-type]
+            if scene.geometry is not None:  # the label's own box stays the box when it has one
+                return fp.Footprint(bounded.box, scene.geometry) if bounded.geometry else scene
+    if bounded.geometry is not None:
+        return bounded
     for location in ("Lander_Location", "Rover_Location", "Landing_Site", "Location"):
         node = label.element(f".//{location}")
         if node is not None:
             lon, lat = number(_t(label, "longitude", node)), number(_t(label, "latitude", node))
             if lon is not None and lat is not None:
-                return fp.point(lon, lat)
-    return fp.NO_FOOTPRINT
+                return fp.located(lon, lat)
+    return fp.NONE
 
 
 # ---- PDS3 ------------------------------------------------------------------------------------------
@@ -333,13 +374,14 @@ def pds3_fields(label: Block) -> dict[str, Any]:
         "uid": lid, "lid": lid, "vid": text(_first(label, "PRODUCT_VERSION_ID")), "product_id": product_id,
         "title": text(_first(label, "DATA_SET_NAME", "PRODUCT_NAME")), "mission": slug,
         "instrument_host": host, "instrument": instrument,
-        "target_names": [text(t) for t in targets if text(t)],
+        "target_names": [text(t) for t in targets if text(t) and not _PLACEHOLDER.search(text(t) or "")],
         "processing_level": level, "processing_level_native": native,
         "start_time": utc_time(_first(label, "START_TIME", "IMAGE_TIME")),
         "stop_time": utc_time(_first(label, "STOP_TIME")),
-        **_pds3_footprint(label)._asdict(),
+        **_pds3_footprint(label).fields(),
         "data_urls": list(dict.fromkeys(data_urls)), "file_size": file_size,
         "md5": md5.lower() if md5 else None,
+        "product_type": product_type, "data_set_id": data_set_id, **pds3_observation(label),
     }
 
 
@@ -366,7 +408,9 @@ def _corner(label: Block, name: str) -> tuple[float | None, float | None]:
     return number(_first(label, f"{name}_LONGITUDE")), number(_first(label, f"{name}_LATITUDE"))
 
 
-def _pds3_footprint(label: Block) -> fp.BBox:
+def _pds3_footprint(label: Block) -> fp.Footprint:
+    """Corners (``UPPER_LEFT_…``; a Kaguya SP label's ``TM_…`` corners frame the TC context image, not
+    the spectra, and are not read), else bounds, else a scene centre or landing site."""
     west_positive = str(_find_anywhere(label, "POSITIVE_LONGITUDE_DIRECTION") or "EAST").upper() == "WEST"
 
     def east(lon: float) -> float:
@@ -374,19 +418,19 @@ def _pds3_footprint(label: Block) -> fp.BBox:
 
     corners = [_corner(label, c) for c in ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_RIGHT", "LOWER_LEFT")]
     if all(lon is not None and lat is not None for lon, lat in corners):
-        return fp.from_corners([east(lon) for lon, _ in corners], [lat for _, lat in corners])  # type: ignore
+        return fp.scene([east(lon) for lon, _ in corners], [lat for _, lat in corners])  # type: ignore
     bounds = [number(_find_anywhere(label, k)) for k in
               ("WESTERNMOST_LONGITUDE", "EASTERNMOST_LONGITUDE", "MINIMUM_LATITUDE", "MAXIMUM_LATITUDE")]
     if all(b is not None for b in bounds):
         west, eastmost, south, north = bounds  # type: ignore[misc]
         if west_positive:
             west, eastmost = -west, -eastmost  # type: ignore[operator]
-        return fp.from_bounds(west, eastmost, south, north)  # type: ignore[arg-type]
+        return fp.bounded(west, eastmost, south, north)  # type: ignore[arg-type]
     for lon_key, lat_key in (("SCENE_CENTER_LONGITUDE", "SCENE_CENTER_LATITUDE"),
                              ("LANDING_SITE_LONGITUDE", "LANDING_SITE_LATITUDE")):
         # (map-projection CENTER_LATITUDE/LONGITUDE are projection parameters, not footprints)
         lon, lat = number(_first(label, lon_key)), number(_first(label, lat_key))
         if lon is not None and lat is not None:
-            return fp.point(east(lon), lat)
-    return fp.NO_FOOTPRINT
+            return fp.located(east(lon), lat)
+    return fp.NONE
 

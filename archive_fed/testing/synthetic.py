@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..record import ProductRecord
-from ..catalog.encoding import Codes
+from .. import geometry as geo
+from ..labels.footprint import from_corners as corners_box
+from ..record import FIELDS, ProductRecord
+from ..catalog.encoding import Codes, null_columns
 
 #: (mission, agency, host, archive, format, instruments, first year, level pairs)
 MISSIONS = (
@@ -70,6 +72,61 @@ def _footprints(rng: np.random.Generator, n: int) -> np.ndarray:
     return out
 
 
+#: Fraction of products whose footprint is a slanted scene (four corners) rather than a lon/lat box.
+SWATH_FRACTION = 0.7
+
+
+def _swaths(rng: np.random.Generator, fp: np.ndarray) -> np.ndarray:
+    """Slanted four-corner scenes in place of most plain boxes of ``fp`` (which is updated to each scene's
+    box); some sit on a pole and wind around it. Returns the ``footprint`` column (hex WKB, "" = none)."""
+    n = len(fp)
+    footprint = np.full(n, "", dtype=object)
+    box = ~np.isnan(fp).any(axis=1) & (fp[:, 1] - fp[:, 0] < 359.0) & (fp[:, 2] != fp[:, 3])
+    rows = np.flatnonzero(box & (rng.random(n) < SWATH_FRACTION))
+    m = rows.size
+    if not m:
+        return footprint
+    lon = fp[rows, 0]
+    lat = (fp[rows, 2] + fp[rows, 3]) / 2
+    polar = rng.random(m) < 0.03
+    lat = np.where(polar, np.where(lat < 0, -1.0, 1.0) * rng.uniform(86.0, 89.9, m), lat)
+    width = np.radians(np.where(polar, rng.uniform(2.0, 6.0, m), rng.exponential(1.0, m) + 0.05))
+    height = np.radians(np.where(polar, rng.uniform(2.0, 6.0, m), rng.exponential(0.75, m) + 0.05))
+    turn = np.radians(rng.uniform(-35.0, 35.0, m))
+    lo, la = np.radians(lon), np.radians(lat)
+    centre = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=1)
+    east = np.stack([-np.sin(lo), np.cos(lo), np.zeros(m)], axis=1)
+    north = np.cross(centre, east)
+    corner_lon, corner_lat = np.empty((m, 4)), np.empty((m, 4))
+    for k, base in enumerate(np.radians([225.0, 315.0, 45.0, 135.0])):  # counter-clockwise
+        d = (np.cos(base + turn) * width)[:, None] * east + (np.sin(base + turn) * height)[:, None] * north
+        dist = np.linalg.norm(d, axis=1)
+        p = np.cos(dist)[:, None] * centre + (np.sin(dist) / dist)[:, None] * d
+        corner_lon[:, k] = np.mod(np.degrees(np.arctan2(p[:, 1], p[:, 0])), 360.0).round(6) % 360.0
+        corner_lat[:, k] = np.degrees(np.arcsin(np.clip(p[:, 2], -1, 1))).round(6)
+    # plain scenes (no 0°/360° crossing, no pole): built whole; the others by geometry.polygon_from_corners
+    span = corner_lon.max(axis=1) - corner_lon.min(axis=1)
+    plain = span < 180.0
+    area = sum(corner_lon[:, k] * corner_lat[:, (k + 1) % 4] - corner_lon[:, (k + 1) % 4] * corner_lat[:, k]
+               for k in range(4))
+    plain &= area > 0
+    ring = np.concatenate([np.stack([corner_lon, corner_lat], axis=2), np.stack(
+        [corner_lon[:, :1], corner_lat[:, :1]], axis=2)], axis=1)  # (m, 5, 2), closed
+    header = bytes.fromhex("01030000000100000005000000")
+    blob = np.frombuffer(header, dtype=np.uint8)
+    body = np.ascontiguousarray(ring[plain]).astype("<f8").view(np.uint8).reshape(-1, 80)
+    raw = np.concatenate([np.broadcast_to(blob, (body.shape[0], len(blob))), body], axis=1)
+    text = raw.tobytes().hex()
+    size = 2 * raw.shape[1]
+    footprint[rows[plain]] = [text[i:i + size] for i in range(0, len(text), size)]
+    fp[rows[plain]] = np.stack([corner_lon[plain].min(axis=1), corner_lon[plain].max(axis=1),
+                                corner_lat[plain].min(axis=1), corner_lat[plain].max(axis=1)], axis=1)
+    for j in np.flatnonzero(~plain).tolist():
+        footprint[rows[j]] = geo.encode(geo.polygon_from_corners(corner_lon[j], corner_lat[j]))
+        fp[rows[j]] = corners_box(corner_lon[j], corner_lat[j])
+    return footprint
+
+
 def synthetic_records(n: int, seed: int = 0, harvested: str = "2026-01-15T00:00:00") -> list[ProductRecord]:
     """``n`` product records drawn with ``seed`` (same arguments, same records)."""
     rng = np.random.default_rng(seed)
@@ -81,6 +138,7 @@ def synthetic_records(n: int, seed: int = 0, harvested: str = "2026-01-15T00:00:
     step = rng.exponential(600.0, n).round(3)
     duration = rng.exponential(120.0, n).round(6)
     fp = _footprints(rng, n)
+    footprint = _swaths(np.random.default_rng([seed, 17]), fp)
     sizes = rng.integers(10_000, 500_000_000, n)
     md5 = rng.integers(0, 1 << 63, (n, 2), dtype=np.int64)
     misc = rng.random((n, 4))
@@ -107,7 +165,7 @@ def synthetic_records(n: int, seed: int = 0, harvested: str = "2026-01-15T00:00:
             processing_level=level, processing_level_native=native,
             start_time=None if u[1] < 0.02 else start, stop_time=None if u[1] < 0.05 else stop,
             lon_min=fp[i, 0], lon_max=fp[i, 1], lat_min=fp[i, 2], lat_max=fp[i, 3],
-            label_format=fmt, label_url=url, data_urls=data,
+            footprint=footprint[i] or None, label_format=fmt, label_url=url, data_urls=data,
             file_size=None if u[2] < 0.03 else int(sizes[i]),
             md5=None if u[3] < 0.2 else f"{md5[i, 0]:016x}{md5[i, 1]:016x}",
             archive=archive, harvested_at=base + _dt.timedelta(seconds=i // 50),
@@ -243,6 +301,7 @@ def synthetic_columns(n: int, seed: int = 0, start: int = 0,
     start_time = start_us.astype("datetime64[us]").astype("datetime64[ns]")
     stop_time = stop_us.astype("datetime64[us]").astype("datetime64[ns]")
     fp = _footprints(rng, n)
+    footprint = _swaths(np.random.default_rng([seed, 17, start]), fp)
     misc = rng.random((n, 4))
     sizes = rng.integers(10_000, 500_000_000, n).astype(np.float64)
     md5 = np.frombuffer(rng.bytes(16 * n).hex().encode("ascii"), dtype="S32").astype("U32").astype(object)
@@ -278,7 +337,7 @@ def synthetic_columns(n: int, seed: int = 0, start: int = 0,
                         _table(["Moon", "Sun"])),
     }
     nat = np.datetime64("NaT", "ns")
-    return {
+    columns = {
         "uid": uid, "lid": lid, "product_id": pid, "title": t["title_prefix"] + pid, **categorical,
         "start_time": np.where(misc[:, 1] < 0.02, nat, start_time),
         "stop_time": np.where(misc[:, 1] < 0.05, nat, stop_time),
@@ -288,7 +347,9 @@ def synthetic_columns(n: int, seed: int = 0, start: int = 0,
         "md5": np.where(misc[:, 3] < 0.2, "", md5),
         "harvested_at": np.datetime64(harvested, "ns") + (i // 50).astype("timedelta64[s]"),
         "metadata_source": np.full(len(uid), "label", dtype=object),
+        "footprint": footprint,
     }
+    return {**null_columns(n, [f for f in FIELDS if f not in columns]), **columns}
 
 
 def _run_codes(categories: np.ndarray, per_run: np.ndarray, r: np.ndarray) -> Codes:

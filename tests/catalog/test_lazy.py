@@ -22,9 +22,10 @@ import pytest
 from archive_fed.catalog import Catalog, store
 from archive_fed.testing import synthetic
 from archive_fed.catalog.bulk import CatalogWriter, write_catalog
-from archive_fed.catalog.encoding import CATEGORICAL, Codes, columns_from_records, encode_list
+from archive_fed.catalog.encoding import CATEGORICAL, Codes, columns_from_records, encode_list, null_columns
 from archive_fed.testing.synthetic import synthetic_columns, synthetic_records
 from archive_fed.errors import CatalogError
+from archive_fed.record import FIELDS
 
 from .conftest import AGENCIES, ARCHIVES, INSTRUMENTS, LEVELS, MISSIONS, NATIVES, PRODUCT_IDS, TARGET_SETS
 from .test_search import random_query
@@ -81,7 +82,7 @@ def random_columns(n: int, seed: int, start: int = 0) -> dict:
     suffix = np.char.add("_", (i % 7).astype("U")).astype(object)
     fp = _footprints(rng, n)
     uid_core = np.char.add("urn:test:", i.astype("U")).astype(object)
-    return {
+    columns = {
         "uid": uid_core + "::1.0", "lid": uid_core, "vid": _pool_codes(rng, ["1.0"], n),
         "product_id": np.where(rng.random(n) < 0.5, pid_pool + suffix, pid_pool),
         "title": np.char.add("product ", i.astype("U")).astype(object),
@@ -103,6 +104,7 @@ def random_columns(n: int, seed: int, start: int = 0) -> dict:
         "harvested_at": np.full(n, np.datetime64("2026-01-01T00:00:00", "ns")),
         "metadata_source": np.full(n, "label", dtype=object),
     }
+    return {**null_columns(n, [f for f in FIELDS if f not in columns]), **columns}
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +340,7 @@ def _lean_columns(n: int, start: int) -> dict:
         "lon_min": fp[:, 0], "lon_max": fp[:, 1], "lat_min": fp[:, 2], "lat_max": fp[:, 3],
         "file_size": np.full(n, np.nan), "harvested_at": begin, "metadata_source": empty,
     })
-    return columns
+    return {**null_columns(n, [f for f in FIELDS if f not in columns]), **columns}
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")

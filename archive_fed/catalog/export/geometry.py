@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import math
 import numbers
-import struct
 from typing import Any, Iterable, Sequence
+
+from ...geometry import to_wkb, to_wkt
+
+__all__ = ["footprint_bbox", "footprint_geometry", "stcs_region", "to_wkb", "to_wkt", "union_bbox"]
 
 #: Longest box edge between STC-S vertices (degrees of longitude).
 STCS_STEP = 10.0
-_WKB_TYPES = {"Point": 1, "LineString": 2, "Polygon": 3, "MultiLineString": 5, "MultiPolygon": 6}
 
 
 def _finite(*values: Any) -> bool:
@@ -121,51 +123,6 @@ def _points(geometry: dict[str, Any]) -> list[Sequence[float]]:
     if kind in ("Polygon", "MultiLineString"):
         return [p for part in coords for p in part]
     return [p for polygon in coords for ring in polygon for p in ring]
-
-
-# ---- WKB / WKT --------------------------------------------------------------------------------------
-def _wkb_points(points: Sequence[Sequence[float]]) -> bytes:
-    return struct.pack("<I", len(points)) + b"".join(struct.pack("<2d", *p) for p in points)
-
-
-def _wkb_body(kind: str, coords: Any) -> bytes:
-    if kind == "Point":
-        return struct.pack("<2d", *coords)
-    if kind == "LineString":
-        return _wkb_points(coords)
-    if kind == "Polygon":
-        return struct.pack("<I", len(coords)) + b"".join(_wkb_points(ring) for ring in coords)
-    part = "LineString" if kind == "MultiLineString" else "Polygon"
-    return struct.pack("<I", len(coords)) + b"".join(to_wkb({"type": part, "coordinates": c}) for c in coords)
-
-
-def to_wkb(geometry: dict[str, Any] | None) -> bytes | None:
-    """ISO WKB (little endian, 2D) of a GeoJSON geometry (Point, LineString, Polygon and their multis)."""
-    if geometry is None:
-        return None
-    kind = geometry["type"]
-    return struct.pack("<BI", 1, _WKB_TYPES[kind]) + _wkb_body(kind, geometry["coordinates"])
-
-
-def _wkt_points(points: Sequence[Sequence[float]]) -> str:
-    return "(" + ", ".join(f"{_num(x)} {_num(y)}" for x, y in points) + ")"
-
-
-def to_wkt(geometry: dict[str, Any] | None) -> str | None:
-    """WKT of a GeoJSON geometry (None stays None)."""
-    if geometry is None:
-        return None
-    kind, coords = geometry["type"], geometry["coordinates"]
-    if kind == "Point":
-        return f"POINT ({_num(coords[0])} {_num(coords[1])})"
-    if kind == "LineString":
-        return "LINESTRING " + _wkt_points(coords)
-    if kind == "Polygon":
-        return "POLYGON (" + ", ".join(_wkt_points(r) for r in coords) + ")"
-    if kind == "MultiLineString":
-        return "MULTILINESTRING (" + ", ".join(_wkt_points(line) for line in coords) + ")"
-    return "MULTIPOLYGON (" + ", ".join("(" + ", ".join(_wkt_points(r) for r in polygon) + ")"
-                                         for polygon in coords) + ")"
 
 
 def _num(value: float) -> str:

@@ -1,0 +1,213 @@
+"""Spherical search (issue 17): polygon and point-radius searches equal a brute-force answer computed on the
+sphere by an independent library (spherely, S2) over products whose truth is known: slanted scenes from
+their corners, polar caps, swaths across 0°/360°, lon/lat boxes, landers; and the range filters."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from archive_fed import geometry as geo
+from archive_fed.catalog import Catalog
+from archive_fed.testing.synthetic import synthetic_records
+from archive_fed.errors import ArchiveFedError, GeometryError
+from archive_fed.record import ProductRecord
+
+spherely = pytest.importorskip("spherely")
+shapely = pytest.importorskip("shapely")
+
+MOON_M = geo.MOON_RADIUS_KM * 1000.0
+
+
+def _scene(rng, lon, lat, width, height, turn):
+    """Four corners (counter-clockwise) of a slanted scene of angular half-sizes (radians)."""
+    lo, la = math.radians(lon), math.radians(lat)
+    centre = np.array([math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)])
+    east = np.array([-math.sin(lo), math.cos(lo), 0.0])
+    north = np.cross(centre, east)
+    corners = []
+    for base in (225.0, 315.0, 45.0, 135.0):
+        a = math.radians(base + turn)
+        d = math.cos(a) * width * east + math.sin(a) * height * north
+        dist = np.linalg.norm(d)
+        p = math.cos(dist) * centre + math.sin(dist) * d / dist
+        corners.append((math.degrees(math.atan2(p[1], p[0])) % 360.0, math.degrees(math.asin(p[2]))))
+    return corners
+
+
+def _box_truth(west, east, south, north):
+    """A lon/lat box on the sphere: parallels densified as the record's box footprints are, a pole
+    reached is one vertex."""
+    width = (east - west) % 360.0 or 360.0
+    n = max(1, math.ceil(width / geo.PARALLEL_STEP - 1e-9))
+    bottom = [(west + width * i / n, south) for i in range(n + 1)]
+    top = [(west + width * (n - i) / n, north) for i in range(n + 1)]
+    if width == 360.0:  # a cap: the one parallel, closed round the pole
+        ring = (bottom[:-1] if north >= 90.0 else top[:-1])
+        return spherely.create_polygon(ring, oriented=False)
+    if north >= 90.0:
+        top = [(0.0, 90.0)]
+    if south <= -90.0:
+        bottom = [(0.0, -90.0)]
+    return spherely.create_polygon(bottom + top, oriented=False)
+
+
+def _products(n: int, seed: int):
+    """Records with footprints (or boxes) and, for each, its truth as a spherely geography."""
+    rng = np.random.default_rng(seed)
+    records, truth = [], []
+    for i in range(n):
+        u = rng.random()
+        lon = rng.uniform(0, 360)
+        lat = math.degrees(math.asin(rng.uniform(-1, 1)))
+        fields: dict = {}
+        if u < 0.70:  # a scene; some straddle 0°/360°, some sit on a pole and wind round it
+            if u < 0.10:
+                lon = rng.uniform(-3, 3) % 360
+            elif u < 0.18:
+                lat = rng.choice([-1.0, 1.0]) * rng.uniform(84.0, 89.9)
+            corners = _scene(rng, lon, lat, math.radians(rng.exponential(1.5) + 0.05),
+                             math.radians(rng.exponential(1.0) + 0.05), rng.uniform(-40, 40))
+            lons, lats = [c[0] for c in corners], [c[1] for c in corners]
+            fields["footprint"] = geo.polygon_from_corners(lons, lats)
+            from archive_fed.labels.footprint import from_corners
+
+            box = from_corners(lons, lats)
+            t = spherely.create_polygon(corners, oriented=False)
+        elif u < 0.88:  # a lon/lat box only (an index row, an older catalog): searched as its box
+            if u < 0.80:
+                south, north = sorted(rng.uniform(-80, 80, 2))
+                west, east = lon, (lon + rng.exponential(4.0) + 0.1) % 360
+            else:  # polar caps (map tiles)
+                edge = rng.uniform(60, 88)
+                west, east = 0.0, 360.0
+                south, north = (edge, 90.0) if rng.random() < 0.5 else (-90.0, -edge)
+            box = (west, east, south, north)
+            t = _box_truth(*box)
+        elif u < 0.95:  # a lander
+            box = (lon, lon, lat, lat)
+            fields["footprint"] = geo.point(lon, lat)
+            t = spherely.create_point(lon, lat)
+        else:  # nothing known
+            box = (None, None, None, None)
+            t = None
+        records.append(ProductRecord(uid=f"p{i}", lon_min=box[0], lon_max=box[1], lat_min=box[2],
+                                     lat_max=box[3], incidence_min=rng.uniform(0, 90) if u < 0.5 else None,
+                                     **fields))
+        truth.append(t)
+    return records, truth
+
+
+def _queries(rng, count: int):
+    """Polygons (WKT, GeoJSON, shapely) and caps: mid-latitude, polar, across 0°/360°, large."""
+    out = []
+    for k in range(count):
+        kind = k % 5
+        lon, lat = rng.uniform(0, 360), math.degrees(math.asin(rng.uniform(-1, 1)))
+        if kind == 0:  # point + radius, some on or near a pole
+            if rng.random() < 0.3:
+                lat = rng.choice([-1.0, 1.0]) * rng.uniform(85, 90)
+            out.append(("cap", (lon, lat, float(rng.exponential(150.0)))))
+            continue
+        if kind == 1:  # a polar cap written as a lon/lat band closed at the pole
+            edge = rng.uniform(70, 88) * rng.choice([-1.0, 1.0])
+            pole = math.copysign(90.0, edge)
+            ring = [(0.0, edge), (360.0, edge), (360.0, pole), (0.0, pole), (0.0, edge)]
+            out.append(("wkt", "POLYGON ((" + ", ".join(f"{a} {b}" for a, b in ring) + "))"))
+            continue
+        if kind == 2:  # a slanted swath across 0°/360°, written in -180..180
+            corners = _scene(rng, rng.uniform(-4, 4) % 360, rng.uniform(-70, 70), math.radians(6),
+                             math.radians(rng.uniform(0.5, 3)), rng.uniform(-60, 60))
+            corners = [((c[0] + 180) % 360 - 180, c[1]) for c in corners]
+        else:  # scenes of every size, some near a pole
+            if kind == 4:
+                lat = rng.choice([-1.0, 1.0]) * rng.uniform(75, 88)
+            corners = _scene(rng, lon, lat, math.radians(rng.uniform(0.5, 25)), math.radians(rng.uniform(0.5, 15)),
+                             rng.uniform(0, 90))
+        polygon = shapely.Polygon(corners)
+        form = ("shapely", polygon) if kind == 3 else ("geojson", shapely.geometry.mapping(polygon))
+        out.append(form)
+    return out
+
+
+def _expected(query, truth_array, present):
+    kind, value = query
+    if kind == "cap":
+        lon, lat, radius = value
+        distance = spherely.distance(spherely.create_point(lon, lat), truth_array, radius=MOON_M)
+        hit = distance <= radius * 1000.0
+    else:
+        if kind == "wkt":  # the band: its parallel (densified) closed round the pole
+            ring = geo.parse_wkt(value)["coordinates"][0]
+            edge = ring[0][1]
+            region = spherely.create_polygon([(float(x), edge) for x in np.arange(0, 360, geo.PARALLEL_STEP)],
+                                             oriented=False)
+        else:
+            shell = value.exterior.coords[:-1] if kind == "shapely" else value["coordinates"][0][:-1]
+            region = spherely.create_polygon([tuple(p) for p in shell], oriented=False)
+        hit = spherely.intersects(region, truth_array)
+    return np.flatnonzero(np.asarray(hit, dtype=bool) & present)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_polygon_and_point_radius_search_equal_brute_force_on_the_sphere(seed):
+    records, truth = _products(4000, seed)
+    cat = Catalog.from_records(records)
+    uids = np.array([r.uid for r in records])
+    present = np.array([t is not None for t in truth])
+    truth_array = np.array([t if t is not None else spherely.create_point(0.0, 0.0) for t in truth],
+                           dtype=object)
+    rng = np.random.default_rng(seed + 100)
+    total = 0
+    for query in _queries(rng, 50):
+        expected = set(uids[_expected(query, truth_array, present)])
+        value = query[1]
+        got = set(cat.search(geometry=value).to_pandas()["uid"])
+        assert got == expected, query
+        total += len(expected)
+        # a bbox or a text filter beside it narrows the same answer
+        narrowed = set(cat.search(geometry=value, incidence=(10, 60)).to_pandas()["uid"])
+        wanted = {r.uid for r in records if r.uid in expected and r.incidence_min is not None
+                  and 10 <= r.incidence_min <= 60}
+        assert narrowed == wanted, query
+    assert total > 500  # the queries do hit things
+
+
+def test_search_on_a_saved_catalog_and_streamed(tmp_path):
+    records = synthetic_records(3000, seed=5)
+    cat = Catalog.from_records(records)
+    path = str(tmp_path / "c.zarr")
+    cat.save(path)
+    opened = Catalog.open(path)
+    streamed = Catalog.open(path, chunks=1000)
+    for query in [(10.0, 20.0, 300.0), (0.0, 89.0, 200.0), "POLYGON ((350 -30, 15 -30, 15 30, 350 30, 350 -30))",
+                  {"type": "Polygon", "coordinates": [[[100, 60], [140, 60], [140, 88], [100, 88], [100, 60]]]}]:
+        expected = set(cat.search(geometry=query).to_pandas()["uid"])
+        assert expected
+        assert set(opened.search(geometry=query).to_pandas()["uid"]) == expected
+        assert set(streamed.search(geometry=query).to_pandas()["uid"]) == expected
+    back = {r.uid: r for r in opened.records()}
+    assert all(back[r.uid].footprint == r.footprint for r in records)
+
+
+def test_range_filters_and_product_type():
+    records = [ProductRecord(uid=f"p{i}", incidence_min=i, incidence_max=i + 5, resolution_min=0.5 * i,
+                             resolution_max=0.5 * i, product_type="CDR" if i % 2 else "EDR",
+                             wavelength_min=400e-9 if i < 5 else None, wavelength_max=700e-9 if i < 5 else None)
+               for i in range(10)] + [ProductRecord(uid="none")]
+    cat = Catalog.from_records(records)
+
+    def uids(**filters):
+        return sorted(cat.search(**filters).to_pandas()["uid"])
+
+    assert uids(incidence=(0, 3)) == ["p0", "p1", "p2", "p3"]
+    assert uids(incidence=(12, None)) == ["p7", "p8", "p9"]
+    assert uids(resolution=(None, 1.0)) == ["p0", "p1", "p2"]
+    assert uids(wavelength=(650e-9, 2e-6), product_type="cdr") == ["p1", "p3"]
+    for bad in ((5, 1), ("a", 2), 3):
+        with pytest.raises(ArchiveFedError):
+            cat.search(incidence=bad)
+    for bad in ((0, 95, 10), "POLYGON ((0 0, 1", (0, 0, -1)):
+        with pytest.raises(GeometryError):
+            cat.search(geometry=bad)
