@@ -11,7 +11,7 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import ArchiveFedError, SourceError
+from .errors import ArchiveFedError, GeometryError, SourceError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -76,7 +76,20 @@ def _searched(args: argparse.Namespace, catalog: str) -> Any:
 
     return Catalog.open(catalog).search(
         mission=args.mission, instrument=args.instrument, target=args.target, level=args.level,
-        start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None)
+        start=args.start, stop=args.stop, bbox=tuple(args.bbox) if args.bbox else None,
+        **_geometry_filters(args))
+
+
+def _geometry_filters(args: argparse.Namespace) -> dict[str, Any]:
+    """``--point/--radius``, ``--polygon`` and the observation ranges as ``Catalog.search`` keywords."""
+    if args.polygon and args.point:
+        raise GeometryError("give --point LON LAT --radius KM or --polygon WKT, not both")
+    if (args.radius is not None) != bool(args.point):
+        raise GeometryError("--point LON LAT needs --radius KM (and --radius needs --point)")
+    geometry = (args.point[0], args.point[1], args.radius) if args.point else args.polygon
+    return {"geometry": geometry, "incidence": args.incidence, "emission": args.emission, "phase": args.phase,
+            "resolution": None if args.resolution is None else (None, args.resolution),
+            "wavelength": args.wavelength, "product_type": args.product_type}
 
 
 # ---- download -----------------------------------------------------------------------------------------
@@ -228,6 +241,14 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", metavar="T")
     p.add_argument("--stop", metavar="T")
     p.add_argument("--bbox", nargs=4, type=float, metavar=("LONMIN", "LATMIN", "LONMAX", "LATMAX"))
+    p.add_argument("--point", nargs=2, type=float, metavar=("LON", "LAT"),
+                   help="footprints within --radius KM of this point, on the sphere")
+    p.add_argument("--radius", type=float, metavar="KM")
+    p.add_argument("--polygon", metavar="WKT", help="footprints meeting this polygon (great-circle edges)")
+    for name, unit in (("incidence", "deg"), ("emission", "deg"), ("phase", "deg"), ("wavelength", "m")):
+        p.add_argument(f"--{name}", nargs=2, type=float, metavar=("MIN", "MAX"), help=f"{name} range ({unit})")
+    p.add_argument("--resolution", type=float, metavar="MAX", help="best resolution at most MAX m/pixel")
+    p.add_argument("--product-type", metavar="TYPE")
 
 
 def build_parser() -> argparse.ArgumentParser:

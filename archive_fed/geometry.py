@@ -38,6 +38,8 @@ from .errors import GeometryError
 
 #: Mean radius of the Moon (km), for point-radius searches.
 MOON_RADIUS_KM = 1737.4
+#: Metres of the Moon's great circle per degree (map resolutions in pixels per degree → m/pixel).
+METRES_PER_DEGREE = 2 * math.pi * MOON_RADIUS_KM * 1000.0 / 360.0
 #: Longest step along a parallel between the vertices of a box edge (degrees of longitude).
 PARALLEL_STEP = 1.0
 #: Widest part of a box footprint (degrees of longitude).

@@ -34,6 +34,8 @@ from ..errors import GeometryError
 POINT, LINE, POLYGON = 0, 1, 2
 #: Parts per block when computing the latitude reach of their edges (bounds the memory used).
 BULGE_BLOCK = 100_000
+#: Pairs (candidate × query) evaluated at once by the vectorised tests.
+BLOCK = 1 << 20
 #: Cut query polygons into parts at most this wide (degrees of longitude) for the winding test.
 QUERY_PART_WIDTH = 90.0
 
@@ -54,6 +56,7 @@ class Parts:
     lon: np.ndarray      # float64 (V,)
     lat: np.ndarray      # float64 (V,)
     box: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # lon_min, lon_max, lat_min, lat_max
+    pole: np.ndarray | None = None  # int8 (P,): +1 / -1 when a vertex is the north / south pole, else 0
 
     @property
     def size(self) -> int:
@@ -99,27 +102,43 @@ def parts_from_columns(footprint: np.ndarray, lon_min: np.ndarray, lon_max: np.n
 
 def _boxes_in_bulk(pieces: list, rows: np.ndarray, lon_min: np.ndarray, lon_max: np.ndarray,
                    lat_min: np.ndarray, lat_max: np.ndarray) -> np.ndarray:
-    """Points and plain boxes (one part, no pole, no 0°/360° crossing) of ``rows`` as parts, as
-    :func:`~archive_fed.geometry.polygon_from_bounds` builds them; returns the rows left to it."""
+    """Points and boxes of ``rows`` as parts, exactly as :func:`~archive_fed.geometry.polygon_from_bounds`
+    builds them, for the common kinds (points; boxes up to 90° wide, across 0°/360° or not; 0–360
+    caps and bands); returns the rows left to it."""
     west, east = lon_min[rows], lon_max[rows]
     south, north = np.minimum(lat_min[rows], lat_max[rows]), np.maximum(lat_min[rows], lat_max[rows])
-    inside = (west >= 0) & (east < 360.0) & (south > -90.0) & (north < 90.0)
-    point = inside & (west == east) & (south == north)
+    known = (west >= 0) & (west < 360.0) & (east >= 0) & (east <= 360.0) & (south >= -90.0) & (north <= 90.0)
+    point = known & (west == east) & (south == north) & (np.abs(south) < 90.0)
     if point.any():
         pieces.append((rows[point], np.full(int(point.sum()), POINT, np.int8), np.ones(int(point.sum())),
                        np.stack([west[point], south[point]], axis=1)))
-    plain = inside & (west < east) & (east - west <= geo.PART_WIDTH) & (south < north)
-    steps = np.maximum(1, np.ceil((east - west) / geo.PARALLEL_STEP - 1e-9)).astype(np.int64)
-    for n in np.unique(steps[plain]).tolist():
-        pick = plain & (steps == n)
-        w, e, s, t = (a[pick][:, None] for a in (west, east, south, north))
-        frac = np.arange(n + 1)[None, :] / n
-        lon = np.concatenate([w + (e - w) * frac, e - (e - w) * frac], axis=1)
-        lat = np.concatenate([np.repeat(s, n + 1, axis=1), np.repeat(t, n + 1, axis=1)], axis=1)
-        coords = np.stack([lon, lat], axis=2).reshape(-1, 2)
-        pieces.append((rows[pick], np.full(int(pick.sum()), POLYGON, np.int8),
-                       np.full(int(pick.sum()), 2 * (n + 1)), coords))
-    return rows[~(point | plain)]
+    area = known & (south < north)
+    full = area & (east - west >= 360.0 - 1e-9)
+    plain = area & ~full & (west < east) & (east - west <= geo.PART_WIDTH) & (east < 360.0)
+    crossing = area & ~full & (west > east) & (east + 360.0 - west <= geo.PART_WIDTH)
+    parts = [(rows[plain], west[plain], east[plain], south[plain], north[plain]),
+             (rows[crossing], west[crossing], np.full(int(crossing.sum()), 360.0), south[crossing],
+              north[crossing]),
+             (rows[crossing], np.zeros(int(crossing.sum())), east[crossing], south[crossing], north[crossing])]
+    parts += [(rows[full], np.full(int(full.sum()), k * 90.0), np.full(int(full.sum()), (k + 1) * 90.0),
+               south[full], north[full]) for k in range(4)]
+    r, w, e, lo, hi = (np.concatenate(x) for x in zip(*parts))
+    keep = e > w  # a crossing box starting on 0° has no part before it
+    r, w, e, lo, hi = r[keep], w[keep], e[keep], lo[keep], hi[keep]
+    steps = np.maximum(1, np.ceil((e - w) / geo.PARALLEL_STEP - 1e-9)).astype(np.int64)
+    groups = np.stack([steps, lo <= -90.0, hi >= 90.0], axis=1)
+    for n, at_south, at_north in np.unique(groups, axis=0).tolist():
+        pick = (steps == n) & ((lo <= -90.0) == bool(at_south)) & ((hi >= 90.0) == bool(at_north))
+        ww, ee, ss, tt = (a[pick][:, None] for a in (w, e, lo, hi))
+        frac = (np.array([0.0, 1.0]) if at_south else np.arange(n + 1) / n)[None, :]
+        bottom_lon, bottom_lat = ww + (ee - ww) * frac, np.repeat(ss, frac.shape[1], axis=1)
+        frac = (np.array([0.0, 1.0]) if at_north else np.arange(n + 1) / n)[None, :]
+        top_lon, top_lat = ee - (ee - ww) * frac, np.repeat(tt, frac.shape[1], axis=1)
+        lon = np.concatenate([bottom_lon, top_lon], axis=1)
+        lat = np.concatenate([bottom_lat, top_lat], axis=1)
+        pieces.append((r[pick], np.full(int(pick.sum()), POLYGON, np.int8), np.full(int(pick.sum()), lon.shape[1]),
+                       np.stack([lon, lat], axis=2).reshape(-1, 2)))
+    return rows[~(point | plain | crossing | full)]
 
 
 def parts_from_geometry(geometry: dict[str, Any]) -> Parts:
@@ -135,7 +154,7 @@ def _add_geometry(pieces: list, row: int, geometry: dict[str, Any] | None) -> No
         if not ring:
             continue
         code = {"point": POINT, "line": LINE, "polygon": POLYGON}[kind]
-        coords = np.asarray([[float(p[0]), float(p[1])] for p in ring], dtype=np.float64)
+        coords = np.array(ring, dtype=np.float64).reshape(-1, 2)
         pieces.append((np.array([row]), np.array([code], np.int8), np.array([len(coords)]), coords))
 
 
@@ -156,6 +175,10 @@ def _assemble(pieces: list) -> Parts:
         raise GeometryError("footprint latitudes must be finite and within [-90, 90]")
     parts = Parts(row, kind, start, lon, lat, (lon, lon, lat, lat))
     parts.box = _boxes(parts)
+    first = start[:-1]
+    north = np.maximum.reduceat(lat, first) >= 90.0 if len(first) else np.zeros(0, dtype=bool)
+    south = np.minimum.reduceat(lat, first) <= -90.0 if len(first) else np.zeros(0, dtype=bool)
+    parts.pole = np.where(north, 1, np.where(south, -1, 0)).astype(np.int8)
     return parts
 
 
@@ -190,7 +213,7 @@ def _bulges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b, part = edges(parts, which)
     if not len(a):
         return north, south
-    n = np.cross(a, b)
+    n = _cross(a, b)
     norm = np.linalg.norm(n, axis=1)
     ok = norm > 1e-15
     n = n[ok] / norm[ok, None]
@@ -203,8 +226,8 @@ def _bulges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     u[good] /= u_norm[good, None]
     for sign, extreme, reduce in ((1.0, north, np.maximum), (-1.0, south, np.minimum)):
         w = sign * u
-        on_arc = good & (np.einsum("ij,ij->i", np.cross(a, w), n) > 0) \
-            & (np.einsum("ij,ij->i", np.cross(w, b), n) > 0)
+        on_arc = good & (np.einsum("ij,ij->i", _cross(a, w), n) > 0) \
+            & (np.einsum("ij,ij->i", _cross(w, b), n) > 0)
         reduce.at(extreme, part[on_arc], sign * apex_lat[on_arc])
     return north, south
 
@@ -234,8 +257,36 @@ def edges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 # ---- predicates -------------------------------------------------------------------------------------
-def _det(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.einsum("...i,...i->...", np.cross(a, b), c)
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross products of (N, 3) arrays (numpy's cross costs more per call than it computes)."""
+    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
+
+
+@dataclass
+class Arcs:
+    """Great-circle arcs ``a → b`` with their normals ``n = a × b`` and ``ab = a · b``."""
+
+    a: np.ndarray
+    b: np.ndarray
+    owner: np.ndarray
+    n: np.ndarray | None = None
+    ab: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.n is None:
+            self.n = _cross(self.a, self.b) if len(self.a) else np.zeros((0, 3))
+            self.ab = np.einsum("ij,ij->i", self.a, self.b)
+
+    def take(self, which: Any) -> "Arcs":
+        return Arcs(self.a[which], self.b[which], self.owner[which], self.n[which], self.ab[which])
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def arcs(parts: Parts, which: np.ndarray) -> Arcs:
+    return Arcs(*edges(parts, which))
 
 
 #: Orientation determinants smaller than this are taken as zero: arcs on one great circle (the meridian
@@ -243,11 +294,33 @@ def _det(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 COPLANAR = 1e-15
 
 
-def crossing(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Whether great-circle arcs ``a→b`` and ``c→d`` (each shorter than 180°) cross (broadcasting)."""
-    dets = (_det(a, c, b), _det(b, d, a), _det(c, b, d), _det(d, a, c))
-    acb, bda, cbd, dac = (np.where(np.abs(v) < COPLANAR, 0.0, np.sign(v)) for v in dets)
+def _sign(v: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(v) < COPLANAR, 0.0, np.sign(v))
+
+
+def crossing(e: Arcs, q: Arcs) -> np.ndarray:
+    """``(len(e), len(q))``: whether each arc of ``e`` crosses each arc of ``q`` (arcs shorter than
+    180°): the four orientations (A,C,B), (B,D,A), (C,B,D), (D,A,C) agree and none is zero."""
+    acb = _sign(-(e.n @ q.a.T))
+    bda = _sign(e.n @ q.b.T)
+    cbd = _sign(-(e.b @ q.n.T))
+    dac = _sign(e.a @ q.n.T)
     return (acb != 0) & (acb == bda) & (bda == cbd) & (cbd == dac)
+
+
+def winding_at(p: np.ndarray, e: Arcs) -> np.ndarray:
+    """Signed angle each arc of ``e`` subtends at the point ``p`` (3,)."""
+    return np.arctan2(e.n @ p, e.ab - (e.a @ p) * (e.b @ p))
+
+
+def winding_sum(points: np.ndarray, q: Arcs) -> np.ndarray:
+    """Total signed angle the arcs of ``q`` subtend at each of ``points`` (M, 3), in blocks."""
+    total = np.zeros(len(points))
+    step = max(1, BLOCK // max(1, len(points)))
+    for k in range(0, len(q), step):
+        block = q.take(slice(k, k + step))
+        total += np.arctan2(points @ block.n.T, block.ab - (points @ block.a.T) * (points @ block.b.T)).sum(axis=1)
+    return total
 
 
 def representative(parts: Parts, which: np.ndarray) -> np.ndarray:
@@ -272,34 +345,26 @@ def centres(parts: Parts, which: np.ndarray) -> np.ndarray:
     return to_xyz((lon_lo + lon_hi) / 2, (lat_lo + lat_hi) / 2)
 
 
-def winding(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Signed angle each edge ``a→b`` subtends at ``points`` (broadcasting)."""
-    num = _det(a, b, points)
-    den = np.einsum("...i,...i->...", a, b) - np.einsum("...i,...i->...", a, points) \
-        * np.einsum("...i,...i->...", b, points)
-    return np.arctan2(num, den)
-
-
-def arc_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angular distance (radians) from point ``p`` (3,) to each arc ``a→b`` (E, 3)."""
-    n = np.cross(a, b)
-    norm = np.linalg.norm(n, axis=1)
-    ends = np.minimum(_angle(p, a), _angle(p, b))
+def arc_distance(p: np.ndarray, e: Arcs) -> np.ndarray:
+    """Angular distance (radians) from point ``p`` (3,) to each arc of ``e``."""
+    norm = np.linalg.norm(e.n, axis=1)
+    ends = np.minimum(_angle(p, e.a), _angle(p, e.b))
     ok = norm > 1e-15
-    n_hat = np.zeros_like(n)
-    n_hat[ok] = n[ok] / norm[ok, None]
+    n_hat = np.zeros_like(e.n)
+    n_hat[ok] = e.n[ok] / norm[ok, None]
     q = p - (n_hat @ p)[:, None] * n_hat  # p's projection onto each arc's great circle
     q_norm = np.linalg.norm(q, axis=1)
     ok &= q_norm > 1e-15
     q[ok] /= q_norm[ok, None]
-    within = ok & (np.einsum("ij,ij->i", np.cross(a, q), n) >= 0) & (np.einsum("ij,ij->i", np.cross(q, b), n) >= 0)
+    within = ok & (np.einsum("ij,ij->i", _cross(e.a, q), e.n) >= 0) \
+        & (np.einsum("ij,ij->i", _cross(q, e.b), e.n) >= 0)
     across = np.arcsin(np.clip(np.abs(n_hat @ p), 0.0, 1.0))
     return np.where(within, np.minimum(across, ends), ends)
 
 
 def _angle(p: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle between unit vector ``p`` and each row of ``v`` (robust near 0)."""
-    return np.arctan2(np.linalg.norm(np.cross(v, p), axis=-1), v @ p)
+    return np.arctan2(np.linalg.norm(_cross(v, np.broadcast_to(p, v.shape)), axis=-1), v @ p)
 
 
 # ---- queries ----------------------------------------------------------------------------------------
@@ -357,9 +422,12 @@ def parse_query(value: Any) -> Cap | Region:
         if any(not -90.0 <= la <= 90.0 for la in lats):
             raise GeometryError(f"search geometry latitudes outside [-90, 90]: {geo.to_wkt(geometry)[:80]}")
         if kind == "polygon":
-            lons, lats = _densify_parallels(lons, lats)
+            # parallels get vertices on the cut meridians first, so that cutting computes no crossing on
+            # them, then every degree
+            lons, lats = _densify_parallels(lons, lats, QUERY_PART_WIDTH / 2, QUERY_PART_WIDTH)
             for part in geo.ring_parts(lons, lats, QUERY_PART_WIDTH):
-                _add_geometry(pieces, 0, {"type": "Polygon", "coordinates": [part + part[:1]]})
+                x, y = _densify_parallels([v[0] for v in part], [v[1] for v in part], geo.PARALLEL_STEP)
+                _add_geometry(pieces, 0, {"type": "Polygon", "coordinates": [list(zip(x, y)) + [(x[0], y[0])]]})
         else:
             _add_geometry(pieces, 0, {"type": "LineString" if kind == "line" else "Point",
                                       "coordinates": ring if kind == "line" else ring[0]})
@@ -368,9 +436,11 @@ def parse_query(value: Any) -> Cap | Region:
     return Region(_assemble(pieces))
 
 
-def _densify_parallels(lons: list[float], lats: list[float]) -> tuple[list[float], list[float]]:
-    """A ring edge along a parallel (same latitude, as a lon/lat box writes it) becomes vertices every
-    :data:`~archive_fed.geometry.PARALLEL_STEP` degrees, so it means that parallel on the sphere."""
+def _densify_parallels(lons: list[float], lats: list[float], step: float, cut: float | None = None
+                       ) -> tuple[list[float], list[float]]:
+    """A ring edge along a parallel (same latitude, as a lon/lat box writes it) gets vertices at most
+    ``step`` degrees apart (and on every multiple of ``cut``), so that it means that parallel on the
+    sphere (:data:`~archive_fed.geometry.PARALLEL_STEP` apart: within metres of it)."""
     out_lon, out_lat = [], []
     n = len(lons)
     for i in range(n):
@@ -378,54 +448,72 @@ def _densify_parallels(lons: list[float], lats: list[float]) -> tuple[list[float
         out_lon.append(lo1)
         out_lat.append(la1)
         width = lo2 - lo1
-        if la1 == la2 and abs(la1) < 90.0 and abs(width) > geo.PARALLEL_STEP:
-            steps = math.ceil(abs(width) / geo.PARALLEL_STEP)
-            out_lon += [lo1 + width * k / steps for k in range(1, steps)]
-            out_lat += [la1] * (steps - 1)
-    # a closed lon/lat band (first and last vertex on one meridian 360° apart) keeps its winding
+        if la1 != la2 or abs(la1) >= 90.0 or abs(width) <= step:
+            continue
+        marks = {lo1 + width * k / math.ceil(abs(width) / step) for k in range(1, math.ceil(abs(width) / step))}
+        if cut:
+            marks |= {c * cut for c in range(math.floor(min(lo1, lo2) / cut) + 1, math.ceil(max(lo1, lo2) / cut))}
+        for lon in sorted(marks, reverse=width < 0):
+            out_lon.append(lon)
+            out_lat.append(la1)
     return out_lon, out_lat
 
 
-def region_hits(parts: Parts, candidates: np.ndarray, region: Region) -> np.ndarray:
-    """Which of the ``candidates`` parts intersect the query region (bool per candidate)."""
+def _edge_lat_ranges(e: Arcs) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes (degrees) each arc stays within: its ends' range widened by half its length (no point
+    of an arc is farther than that from an end)."""
+    lat_a = np.degrees(np.arcsin(np.clip(e.a[:, 2], -1.0, 1.0)))
+    lat_b = np.degrees(np.arcsin(np.clip(e.b[:, 2], -1.0, 1.0)))
+    half = np.degrees(np.arctan2(np.linalg.norm(e.n, axis=1), e.ab)) / 2
+    return np.minimum(lat_a, lat_b) - half, np.maximum(lat_a, lat_b) + half
+
+
+def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndarray:
+    """Which of the ``candidates`` parts meet query part ``j`` of ``q`` (bool per candidate)."""
     hit = np.zeros(candidates.size, dtype=bool)
     if candidates.size == 0:
         return hit
-    a, b, owner = edges(parts, candidates)
-    q = region.parts
-    first_v = representative(parts, candidates)
-    for j in range(q.size):
-        qa, qb, _ = edges(q, np.array([j]))
-        # edges crossing: loop over the shorter list
-        if len(qa) and len(a):
-            crossed = np.zeros(len(a), dtype=bool)
-            if len(qa) <= len(a):
-                for k in range(len(qa)):
-                    crossed |= crossing(a, b, qa[k], qb[k])
-            else:
-                for k in range(len(a)):
-                    crossed[k] = crossing(a[k], b[k], qa, qb).any()
-            hit[np.unique(owner[crossed])] = True
-        todo = np.flatnonzero(~hit)
-        if todo.size == 0:
-            break
-        # a candidate's first vertex inside the query part
-        if q.kind[j] == POLYGON and len(qa):
-            total = np.zeros(todo.size)
-            for k in range(len(qa)):
-                total += winding(first_v[todo], qa[k], qb[k])
-            facing = first_v[todo] @ centres(q, np.array([j]))[0] > 0
-            hit[todo[(np.abs(total) > math.pi) & facing]] = True
-        # the query part's first vertex inside a candidate polygon
-        todo = np.flatnonzero(~hit & (parts.kind[candidates] == POLYGON))
-        if todo.size:
-            p = representative(q, np.array([j]))[0]
-            sel = np.isin(owner, todo)
-            if sel.any():
-                angles = winding(p, a[sel], b[sel])
-                total = np.zeros(candidates.size)
-                np.add.at(total, owner[sel], angles)
-                hit |= (np.abs(total) > math.pi) & (centres(parts, candidates) @ p > 0)
+    j_ = np.array([j])
+    if q.pole[j]:  # both reach the same pole: that point is common to both
+        hit |= parts.pole[candidates] == q.pole[j]
+    rest = np.flatnonzero(~hit)
+    e = arcs(parts, candidates[rest])
+    e.owner = rest[e.owner]  # edges of the undecided candidates, owned by their position in candidates
+    qe = arcs(q, j_)
+    # the query part's representative vertex inside a candidate polygon: one point against their edges
+    todo = ~hit & (parts.kind[candidates] == POLYGON)
+    if todo.any():
+        p = representative(q, j_)[0]
+        sel = e.take(np.flatnonzero(todo[e.owner]))
+        total = np.zeros(candidates.size)
+        np.add.at(total, sel.owner, winding_at(p, sel))
+        hit |= (np.abs(total) > math.pi) & (centres(parts, candidates) @ p > 0)
+    # a candidate's representative vertex inside the query part
+    todo = np.flatnonzero(~hit)
+    if todo.size and q.kind[j] == POLYGON and len(qe):
+        points = representative(parts, candidates[todo])
+        total = winding_sum(points, qe)
+        facing = points @ centres(q, j_)[0] > 0
+        hit[todo[(np.abs(total) > math.pi) & facing]] = True
+    # edges crossing: blocks of query edges (in latitude order) against the candidate edges within
+    # the block's latitudes
+    live = np.flatnonzero(~hit[e.owner])
+    if live.size and len(qe):
+        e = e.take(live)
+        e_lo, e_hi = _edge_lat_ranges(e)
+        q_lo, q_hi = _edge_lat_ranges(qe)
+        order = np.argsort(q_lo, kind="stable")
+        crossed = np.zeros(len(e), dtype=bool)
+        k = 0
+        while k < len(order):
+            near = np.flatnonzero((e_lo <= q_hi[order[k]]) & (e_hi >= q_lo[order[k]]) & ~crossed)
+            step = max(1, min(len(order) - k, BLOCK // max(1, near.size)))
+            block = order[k:k + step]
+            near = np.flatnonzero((e_lo <= q_hi[block].max()) & (e_hi >= q_lo[block].min()) & ~crossed)
+            if near.size:
+                crossed[near] = crossing(e.take(near), qe.take(block)).any(axis=1)
+            k += step
+        hit[e.owner[crossed]] = True
     return hit
 
 
@@ -435,26 +523,23 @@ def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
     if candidates.size == 0:
         return hit
     c = to_xyz(np.float64(cap.lon), np.float64(cap.lat))
-    angle = cap.angle
     # vertices (covers points)
     counts = np.diff(parts.start)[candidates]
     vertex_owner = np.repeat(np.arange(candidates.size), counts)
     first = np.cumsum(counts) - counts
-    vi = parts.start[candidates][vertex_owner] + (np.arange(counts.sum()) - np.repeat(first, counts))
-    v = to_xyz(parts.lon[vi], parts.lat[vi])
-    near = _angle(c, v) <= angle
-    hit[np.unique(vertex_owner[near])] = True
-    a, b, owner = edges(parts, candidates)
-    if len(a):
-        keep = ~hit[owner]
-        if keep.any():
-            close = arc_distance(c, a[keep], b[keep]) <= angle
-            hit[np.unique(owner[keep][close])] = True
+    vi = parts.start[candidates][vertex_owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
+    near = _angle(c, to_xyz(parts.lon[vi], parts.lat[vi])) <= cap.angle
+    hit[vertex_owner[near]] = True
+    e = arcs(parts, candidates)
+    if len(e):
+        rest = e.take(np.flatnonzero(~hit[e.owner]))
+        if len(rest):  # an edge passing within the radius
+            hit[rest.owner[arc_distance(c, rest) <= cap.angle]] = True
         # the centre inside a polygon
-        todo = ~hit[owner] & (parts.kind[candidates][owner] == POLYGON)
-        if todo.any():
+        rest = e.take(np.flatnonzero(~hit[e.owner] & (parts.kind[candidates][e.owner] == POLYGON)))
+        if len(rest):
             total = np.zeros(candidates.size)
-            np.add.at(total, owner[todo], winding(c, a[todo], b[todo]))
+            np.add.at(total, rest.owner, winding_at(c, rest))
             hit |= (np.abs(total) > math.pi) & (centres(parts, candidates) @ c > 0)
     return hit
 
@@ -465,13 +550,18 @@ def matching_rows(parts: Parts, query: Cap | Region, rows: np.ndarray | None, si
 
     ``box_mask(boxes)`` gives, per part, whether its box meets any of the query boxes.
     """
-    boxes = [query.box()] if isinstance(query, Cap) else query.boxes()
-    mask = box_mask(boxes)
+    wanted = np.ones(size, dtype=bool)
     if rows is not None:
-        wanted = np.zeros(size, dtype=bool)
+        wanted[:] = False
         wanted[rows] = True
-        mask &= wanted[parts.row]
-    candidates = np.flatnonzero(mask)
-    hit = cap_hits(parts, candidates, query) if isinstance(query, Cap) else region_hits(parts, candidates, query)
-    return np.unique(parts.row[candidates[hit]])
-
+    if isinstance(query, Cap):
+        candidates = np.flatnonzero(box_mask([query.box()]) & wanted[parts.row])
+        return np.unique(parts.row[candidates[cap_hits(parts, candidates, query)]])
+    for j, box in enumerate(query.boxes()):  # each query part against the parts in its own box
+        candidates = np.flatnonzero(box_mask([box]) & wanted[parts.row])
+        found = parts.row[candidates[part_hits(parts, candidates, query.parts, j)]]
+        wanted[found] = False  # found: not tested again
+    rows_found = np.ones(size, dtype=bool) if rows is None else np.zeros(size, dtype=bool)
+    if rows is not None:
+        rows_found[rows] = True
+    return np.flatnonzero(rows_found & ~wanted)

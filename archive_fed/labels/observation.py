@@ -26,13 +26,11 @@ from typing import Any, Iterable
 
 import astropy.units as u
 
-from ..geometry import MOON_RADIUS_KM
+from ..geometry import METRES_PER_DEGREE
 from .base import Block
 from .units import pds_unit
 from .values import is_null
 
-#: Metres of the Moon's great circle per degree.
-METRES_PER_DEGREE = 2 * math.pi * MOON_RADIUS_KM * 1000.0 / 360.0
 _PIXEL = u.Unit("pix")
 
 

@@ -72,6 +72,23 @@ def _footprints(rng: np.random.Generator, n: int) -> np.ndarray:
     return out
 
 
+def scene_corners(lon: float, lat: float, width: float, height: float, turn: float) -> list[tuple[float, float]]:
+    """The four corners (east longitude, latitude; counter-clockwise) of a scene centred on (lon, lat),
+    ``width`` by ``height`` degrees (half-sizes, along great circles), turned by ``turn`` degrees."""
+    lo, la = np.radians(lon), np.radians(lat)
+    centre = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
+    north = np.cross(centre, east)
+    corners = []
+    for base in (225.0, 315.0, 45.0, 135.0):
+        a = np.radians(base + turn)
+        d = np.cos(a) * np.radians(width) * east + np.sin(a) * np.radians(height) * north
+        dist = np.linalg.norm(d)
+        p = np.cos(dist) * centre + np.sin(dist) * d / dist
+        corners.append((float(np.degrees(np.arctan2(p[1], p[0])) % 360), float(np.degrees(np.arcsin(p[2])))))
+    return corners
+
+
 #: Fraction of products whose footprint is a slanted scene (four corners) rather than a lon/lat box.
 SWATH_FRACTION = 0.7
 

@@ -251,3 +251,60 @@ def test_empty_catalog_exports(tmp_path: Path) -> None:
     empty.to_epntap(str(tmp_path / "empty.parquet"), format="parquet")
     assert len(parse(str(tmp_path / "empty.xml")).get_first_table().array) == 0
     assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+
+
+def test_observation_columns_filled_wherever_the_label_has_them(tmp_path: Path) -> None:
+    """Every corpus label normalized, exported: each viewing angle, exposure, spectral range and
+    resolution the label gives is in its EPN-TAP column (converted), and null where it gives none."""
+    import os
+
+    import archive_fed as af
+    from archive_fed.errors import ArchiveFedError
+    from archive_fed.geometry import METRES_PER_DEGREE
+
+    corpus = Path(os.environ.get("ARCHIVE_FED_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
+    if not corpus.is_dir():
+        pytest.skip("ARCHIVE_FED_CORPUS (the real-label corpus) absent")
+    records = []
+    for path in sorted(corpus.rglob("*")):
+        if path.suffix.lower() in (".lbl", ".pvl", ".xml", ".2bl"):
+            try:
+                records.append(af.normalize(af.read_label(str(path))))
+            except ArchiveFedError:
+                continue
+    records = list({r.uid: r for r in records}.values())
+    out = tmp_path / "epn.xml"
+    Catalog.from_records(records).to_epntap(out)
+    rows = {row["granule_uid"]: row for row in parse(str(out)).get_first_table().to_table()}
+    c = 299_792_458.0
+    filled = {name: 0 for name in ("incidence", "emergence", "phase", "time_exp", "spectral_range", "c2_resol")}
+
+    def check(row, column, expected):
+        for end, value in (("min", expected[0]), ("max", expected[1])):
+            cell = row[f"{column}_{end}"]
+            if value is None:
+                assert np.ma.is_masked(cell) or math.isnan(cell), (column, row["granule_uid"])
+            else:
+                assert float(cell) == pytest.approx(value, rel=1e-6), (column, row["granule_uid"])
+        filled[column] += expected[0] is not None
+
+    for record in records:
+        row = rows[record.uid]
+        check(row, "incidence", (record.incidence_min, record.incidence_max))
+        check(row, "emergence", (record.emission_min, record.emission_max))
+        check(row, "phase", (record.phase_min, record.phase_max))
+        check(row, "time_exp", (record.exposure_duration, record.exposure_duration))
+        wavelengths = (record.wavelength_max, record.wavelength_min)
+        check(row, "spectral_range", tuple(None if w is None else c / w for w in wavelengths))
+        check(row, "c2_resol", tuple(None if r is None else r / METRES_PER_DEGREE
+                                     for r in (record.resolution_min, record.resolution_max)))
+    # the corpus's Kaguya MI/TC scenes give angles and exposures, MI filters and LROC/Chang'e-4 bands
+    # spectral ranges, MI/TC maps resolutions
+    assert filled["incidence"] >= 6 and filled["time_exp"] >= 8 and filled["spectral_range"] >= 8
+    assert filled["c2_resol"] >= 3
+    mi = next(r for r in records if r.product_id == "MVA_2B2_01_02329N002E0302")
+    row = rows[mi.uid]
+    assert (float(row["incidence_min"]), float(row["emergence_min"]), float(row["phase_min"])) == \
+        pytest.approx((13.79, 0.463, 13.893))
+    assert float(row["spectral_range_max"]) == pytest.approx(c / 414e-9, rel=1e-6)  # the 414 nm band
+    assert float(row["time_exp_min"]) == pytest.approx(1.3297e-3)

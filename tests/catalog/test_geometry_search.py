@@ -10,7 +10,7 @@ import pytest
 
 from archive_fed import geometry as geo
 from archive_fed.catalog import Catalog
-from archive_fed.testing.synthetic import synthetic_records
+from archive_fed.testing.synthetic import scene_corners, synthetic_records
 from archive_fed.errors import ArchiveFedError, GeometryError
 from archive_fed.record import ProductRecord
 
@@ -21,19 +21,8 @@ MOON_M = geo.MOON_RADIUS_KM * 1000.0
 
 
 def _scene(rng, lon, lat, width, height, turn):
-    """Four corners (counter-clockwise) of a slanted scene of angular half-sizes (radians)."""
-    lo, la = math.radians(lon), math.radians(lat)
-    centre = np.array([math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)])
-    east = np.array([-math.sin(lo), math.cos(lo), 0.0])
-    north = np.cross(centre, east)
-    corners = []
-    for base in (225.0, 315.0, 45.0, 135.0):
-        a = math.radians(base + turn)
-        d = math.cos(a) * width * east + math.sin(a) * height * north
-        dist = np.linalg.norm(d)
-        p = math.cos(dist) * centre + math.sin(dist) * d / dist
-        corners.append((math.degrees(math.atan2(p[1], p[0])) % 360.0, math.degrees(math.asin(p[2]))))
-    return corners
+    """Corners of a slanted scene of angular half-sizes (radians)."""
+    return scene_corners(lon, lat, math.degrees(width), math.degrees(height), turn)
 
 
 def _box_truth(west, east, south, north):
@@ -211,3 +200,31 @@ def test_range_filters_and_product_type():
     for bad in ((0, 95, 10), "POLYGON ((0 0, 1", (0, 0, -1)):
         with pytest.raises(GeometryError):
             cat.search(geometry=bad)
+
+
+def test_cli_geometry_flags(tmp_path, capsys):
+    import json
+
+    from archive_fed.cli import main
+
+    records = [ProductRecord(uid="near", footprint=geo.polygon_from_corners([10, 11, 11, 10], [0, 0, 1, 1]),
+                             lon_min=10, lon_max=11, lat_min=0, lat_max=1, incidence_min=30, incidence_max=30,
+                             resolution_min=1.5, resolution_max=1.5, product_type="CDR"),
+               ProductRecord(uid="far", footprint=geo.point(200, 45), lon_min=200, lon_max=200, lat_min=45,
+                             lat_max=45, incidence_min=80, incidence_max=80)]
+    path = str(tmp_path / "c.zarr")
+    Catalog.from_records(records).save(path)
+
+    def uids(*flags):
+        assert main(["search", "--catalog", path, "--format", "json", *flags]) == 0
+        found = json.loads(capsys.readouterr().out)
+        assert all(r["footprint"] is None or "coordinates" in r["footprint"] for r in found)  # GeoJSON
+        return sorted(r["uid"] for r in found)
+
+    assert uids("--point", "10.5", "1.5", "--radius", "20") == ["near"]  # 0.5° north of its edge: 15 km
+    assert uids("--point", "10.5", "1.6", "--radius", "10") == []
+    assert uids("--polygon", "POLYGON ((190 40, 210 40, 210 50, 190 50, 190 40))") == ["far"]
+    assert uids("--incidence", "0", "70", "--resolution", "2") == ["near"]
+    assert uids("--product-type", "cdr") == ["near"]
+    assert main(["search", "--catalog", path, "--point", "1", "2"]) == 2
+    assert main(["search", "--catalog", path, "--polygon", "POLYGON ((0 0, 1"]) == 2

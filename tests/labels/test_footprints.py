@@ -2,7 +2,6 @@
 the Chandrayaan-2 ``isda:`` and placeholder-target dialects, the Kaguya SP context corners."""
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -11,10 +10,10 @@ import pytest
 
 import archive_fed as af
 from archive_fed import geometry as geo
-from archive_fed.catalog import sphere
 from archive_fed.errors import ArchiveFedError, GeometryError
 from archive_fed.labels.pds3 import parse_pds3
 from archive_fed.labels.pds4 import parse_pds4
+from archive_fed.testing.synthetic import scene_corners
 
 spherely = pytest.importorskip("spherely")
 
@@ -355,15 +354,7 @@ def test_corners_on_the_sphere_keep_their_region():
         lat0 = rng.uniform(-89.5, 89.5)
         lon0 = rng.uniform(-5, 5) if rng.random() < 0.5 else rng.uniform(0, 360)
         size = rng.uniform(0.2, 8.0)
-        angles = np.radians(np.array([225.0, 315.0, 45.0, 135.0]) + rng.uniform(-30, 30))
-        centre = sphere.to_xyz(np.float64(lon0), np.float64(lat0))
-        east = np.array([-math.sin(math.radians(lon0)), math.cos(math.radians(lon0)), 0.0])
-        north = np.cross(centre, east)
-        corners = []
-        for a in angles:
-            d = math.cos(a) * east + math.sin(a) * north
-            p = math.cos(math.radians(size)) * centre + math.sin(math.radians(size)) * d
-            corners.append((math.degrees(math.atan2(p[1], p[0])) % 360, math.degrees(math.asin(p[2]))))
+        corners = scene_corners(lon0, lat0, size, size, rng.uniform(-30, 30))
         truth = spherely.create_polygon(corners, oriented=False)
         footprint = geo.polygon_from_corners([c[0] for c in corners], [c[1] for c in corners])
         mine = _truth(footprint)

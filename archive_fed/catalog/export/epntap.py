@@ -5,8 +5,11 @@ columns for ``spatial_frame_type = body``: ``c1`` east longitude and ``c2`` lati
 altitude in km), plus the common optional ``access_url``, ``access_format``, ``access_estsize`` (kB),
 ``access_md5``, ``file_name`` and ``time_scale``. Times are Julian days (UTC, double precision);
 ``processing_level`` is the simplified CODMAC level of the product's PDS4 level; ``s_region`` is an STC-S
-polygon in ``UNKNOWNFrame`` (VOTable ``xtype="adql:REGION"``); dates are DALI timestamps. Values the record
-does not hold (exposure, spectral range, viewing angles, resolutions) are null, as EPN-TAP allows.
+polygon in ``UNKNOWNFrame`` (VOTable ``xtype="adql:REGION"``); dates are DALI timestamps. The record's
+observation fields fill ``incidence_*``, ``emergence_*`` (the record's ``emission_*``), ``phase_*``,
+``time_exp_*`` (``exposure_duration``), ``spectral_range_*`` (frequencies, Hz, from the wavelengths) and
+``c1_resol_*``/``c2_resol_*`` (the m/pixel resolution as degrees of latitude, and of longitude at the
+footprint's mid-latitude); what the record does not hold is null, as EPN-TAP allows.
 The VOTable loads into a TAP server such as DaCHS (``epntap2`` mixin) as it is.
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import CatalogError
+from ...geometry import METRES_PER_DEGREE
 from . import vocab
 from .geometry import stcs_region
 
@@ -173,15 +177,16 @@ def epntap_columns(catalog: "Catalog", service_title: str = "archive_fed") -> di
     out["s_region"] = _text(stcs_region(*box) if ok else None
                            for ok, box in zip(has_box, zip(lon_min, lon_max, lat_min, lat_max)))
     out["spatial_frame_type"] = _text("body" if ok else "none" for ok in has_box)
-    out["instrument_host_name"] = _text(h if isinstance(h, str) else m
+    out["instrument_host_name"] = _text(h if isinstance(h, str) else (m if isinstance(m, str) else None)
                                        for h, m in zip(df["instrument_host"], df["mission"]))
-    out["instrument_name"] = _text(df["instrument"].tolist())
+    out["instrument_name"] = _text(i if isinstance(i, str) else None for i in df["instrument"])
     out["measurement_type"] = _text(
         (vocab.MEASUREMENT_TYPES.get(k or "") + (";stat.uncalib" if lv in ("Raw", "Telemetry") else ""))
         if vocab.MEASUREMENT_TYPES.get(k or "") else None
         for k, lv in zip(kinds, df["processing_level"].tolist()))
     out["processing_level"] = np.array([vocab.codmac_level(lv) if isinstance(lv, str) else None
                                         for lv in df["processing_level"].tolist()], dtype=float)
+    _observation(out, df)
     created = _text(_timestamp(t, now) for t in df["harvested_at"])
     out["creation_date"] = out["modification_date"] = out["release_date"] = created
     out["service_title"] = _text([service_title] * n)
@@ -199,6 +204,34 @@ def epntap_columns(catalog: "Catalog", service_title: str = "archive_fed") -> di
             out[column.name] = (np.full(n, np.nan) if column.type in ("Float", "Double", "Integer")
                                 else np.full(n, None, dtype=object))
     return {column.name: out[column.name] for column in COLUMNS}
+
+
+#: Speed of light (m/s), for spectral ranges as frequencies.
+SPEED_OF_LIGHT = 299_792_458.0
+
+
+def _observation(out: dict[str, np.ndarray], df: pd.DataFrame) -> None:
+    """Viewing angles, exposure, spectral range and resolution from the record's observation fields."""
+    def values(name: str) -> np.ndarray:
+        return df[name].to_numpy(dtype=float, na_value=np.nan)
+
+    for column, field in (("incidence", "incidence"), ("emergence", "emission"), ("phase", "phase")):
+        low, high = values(f"{field}_min"), values(f"{field}_max")
+        out[f"{column}_min"] = np.fmin(low, high)
+        out[f"{column}_max"] = np.fmax(low, high)
+    out["time_exp_min"] = out["time_exp_max"] = values("exposure_duration")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        short, long = np.fmin(values("wavelength_min"), values("wavelength_max")), \
+            np.fmax(values("wavelength_min"), values("wavelength_max"))
+        out["spectral_range_min"] = np.where(long > 0, SPEED_OF_LIGHT / long, np.nan)
+        out["spectral_range_max"] = np.where(short > 0, SPEED_OF_LIGHT / short, np.nan)
+        fine, coarse = np.fmin(values("resolution_min"), values("resolution_max")), \
+            np.fmax(values("resolution_min"), values("resolution_max"))
+        out["c2_resol_min"], out["c2_resol_max"] = fine / METRES_PER_DEGREE, coarse / METRES_PER_DEGREE
+        mid = np.radians((values("lat_min") + values("lat_max")) / 2)
+        stretch = np.where(np.cos(mid) > 0.01, 1.0 / np.cos(mid), np.nan)  # none at the poles
+        out["c1_resol_min"] = out["c2_resol_min"] * stretch
+        out["c1_resol_max"] = out["c2_resol_max"] * stretch
 
 
 # ---- VOTable ----------------------------------------------------------------------------------------
