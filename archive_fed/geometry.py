@@ -38,12 +38,16 @@ from .errors import GeometryError
 
 #: Mean radius of the Moon (km), for point-radius searches.
 MOON_RADIUS_KM = 1737.4
+#: Speed of light (m/s): spectral ranges given as frequencies ↔ wavelengths.
+SPEED_OF_LIGHT = 299_792_458.0
 #: Metres of the Moon's great circle per degree (map resolutions in pixels per degree → m/pixel).
 METRES_PER_DEGREE = 2 * math.pi * MOON_RADIUS_KM * 1000.0 / 360.0
 #: Longest step along a parallel between the vertices of a box edge (degrees of longitude).
 PARALLEL_STEP = 1.0
 #: Widest part of a box footprint (degrees of longitude).
 PART_WIDTH = 90.0
+#: Vertices closer than this to a meridian a polygon is cut at are moved onto it (degrees; ~3 mm).
+SNAP = 1e-7
 
 _WKB_TYPES = {"Point": 1, "LineString": 2, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
               "MultiPolygon": 6}
@@ -102,6 +106,8 @@ def _unroll(lons: Sequence[float], lats: Sequence[float], step: float
     """The ring with continuous longitudes along its great-circle edges, a vertex inserted wherever an edge
     crosses a multiple of ``step`` degrees, and closed (its last vertex is the first shifted by the
     winding); and the winding (total change of longitude)."""
+    # a vertex within SNAP of a cut meridian is put on it: no sliver between it and a crossing point
+    lons = [round(lon / step) * step if abs(lon - round(lon / step) * step) < SNAP else lon for lon in lons]
     points = [(wrap360(lons[0]), float(lats[0]))]
     winding = 0.0
     n = len(lons)
@@ -126,6 +132,9 @@ def _clip_half(ring: list[tuple[float, float]], line: float, keep_east: bool) ->
         return p[0] >= line - 1e-9 if keep_east else p[0] <= line + 1e-9
 
     def meet(s: tuple[float, float], e: tuple[float, float]) -> tuple[float, float]:
+        for p in (e, s):
+            if abs(p[0] - line) <= 1e-9:  # (always so: edges meet cut lines at their vertices)
+                return line, p[1]
         t = (line - s[0]) / (e[0] - s[0])
         return line, s[1] + t * (e[1] - s[1])
 

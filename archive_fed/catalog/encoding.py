@@ -198,6 +198,13 @@ def columns_from_records(records: Iterable[ProductRecord | Mapping[str, Any]]) -
     return out
 
 
+#: Fields added to the record after catalogs were first written: a store or table without them reads
+#: them as missing values (a catalog saved by an older archive_fed still opens).
+LATER_FIELDS = ("metadata_source", "footprint", "product_type", "data_set_id", "collection_lid",
+                "incidence_min", "incidence_max", "emission_min", "emission_max", "phase_min", "phase_max",
+                "resolution_min", "resolution_max", "wavelength_min", "wavelength_max", "exposure_duration")
+
+
 def null_columns(n: int, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Missing-value columns (the in-memory encoding) of ``n`` products for ``names`` (all fields)."""
     out: dict[str, np.ndarray] = {}

@@ -21,7 +21,7 @@ from fsspec.implementations.local import LocalFileSystem
 from ..atomic import atomic_write
 from ..errors import CatalogError
 from ..record import ARROW_SCHEMA, CATEGORICAL, FIELDS, INT, LIST, STR, TIME, conform_arrow
-from .encoding import NAT, Codes, code_dtype, decode_list, encode_list, text_values
+from .encoding import LATER_FIELDS, NAT, Codes, code_dtype, decode_list, encode_list, text_values
 
 META_KEY = b"archive_fed"
 
@@ -61,6 +61,10 @@ def to_table(columns: Callable[[str], np.ndarray], codes: Callable[[str], Codes]
 
 def from_table(table: pa.Table, where: str) -> tuple[dict[str, np.ndarray], dict[str, Codes], dict]:
     """Columns (as in :mod:`~archive_fed.catalog.encoding`), categorical codes and attributes."""
+    present = set(table.column_names)
+    for name in LATER_FIELDS:  # a file written before these fields: all missing
+        if name not in present and "uid" in present:
+            table = table.append_column(name, pa.nulls(table.num_rows, ARROW_SCHEMA.field(name).type))
     present = set(table.column_names)
     missing = [name for name in FIELDS if name not in present]
     if missing:

@@ -30,7 +30,7 @@ from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, ShardingCodec, Sha
 
 from ..errors import CatalogError
 from ..record import FIELDS, INT, LIST, STR, TIME
-from .encoding import DIM, Codes, factorize, text_values
+from .encoding import DIM, LATER_FIELDS, Codes, factorize, text_values
 
 Rows = slice | np.ndarray
 _EMPTY = 2 ** 64 - 1  # shard index entry of a chunk never written (all fill values)
@@ -82,6 +82,14 @@ def shard_layout(array: zarr.Array) -> str | None:
     return None
 
 
+def _null_column(name: str, kind: str, size: int) -> Column:
+    """A column of missing values held in memory (nothing is written: every read gives the fill)."""
+    text = kind in (STR, LIST)
+    array = zarr.create_array(zarr.storage.MemoryStore(), shape=(size,), chunks=(max(size, 1),),
+                              dtype=str if text else "float64", fill_value="" if text else np.nan)
+    return Column(name, kind, array, {"kind": kind}, None, max(size, 1), max(size, 1), None)
+
+
 def _little(codec: BytesCodec) -> bool:
     return codec.endian is None or codec.endian.value == "little"
 
@@ -106,7 +114,13 @@ class StoreReader:
         try:
             group = zarr.open_group(url, mode="r", storage_options=storage_options)
             self.attrs = dict(group.attrs)
-            self.columns = {name: self._column(group, name, kind) for name, kind in FIELDS.items()}
+            present = set(group.array_keys())
+            self.columns = {name: self._column(group, name, kind) for name, kind in FIELDS.items()
+                            if name in present or name not in LATER_FIELDS}
+            size = int(self.columns["uid"].array.shape[0])
+            for name in LATER_FIELDS:  # a store written before these fields: all missing
+                if name not in self.columns:
+                    self.columns[name] = _null_column(name, FIELDS[name], size)
         except KeyError as exc:
             raise CatalogError(f"not an archive_fed catalog: no variable {exc}", path=url) from None
         except CatalogError:

@@ -90,7 +90,14 @@ def parts_from_columns(footprint: np.ndarray, lon_min: np.ndarray, lon_max: np.n
             k = coords.shape[1]
             pieces.append((group, np.full(group.size, POLYGON, np.int8), np.full(group.size, k),
                            coords.reshape(-1, 2)))
-        for row in rows[~simple].tolist():
+        point = ~simple & (lengths == 42) & np.fromiter(
+            (t.startswith("0101000000") for t in text[rows].tolist()), dtype=bool, count=rows.size)
+        if point.any():  # landers: little-endian WKB Points
+            raw = np.frombuffer(bytes.fromhex("".join(text[rows[point]].tolist())), dtype=np.uint8)
+            coords = np.ascontiguousarray(raw.reshape(-1, 21)[:, 5:]).view("<f8").reshape(-1, 2)
+            pieces.append((rows[point], np.full(int(point.sum()), POINT, np.int8), np.ones(int(point.sum())),
+                           coords))
+        for row in rows[~simple & ~point].tolist():
             _add_geometry(pieces, row, geo.decode(text[row]))
     boxed = np.flatnonzero(~has & ~(np.isnan(lon_min) | np.isnan(lon_max) | np.isnan(lat_min)
                                     | np.isnan(lat_max)))

@@ -61,7 +61,7 @@ from zarr.codecs import BloscCodec, ZstdCodec
 
 from ..errors import CatalogError
 from ..record import CATEGORICAL, FIELDS, INT, LIST, STR, TIME
-from .encoding import DIM, SCHEMA_VERSION, Codes, variable
+from .encoding import DIM, LATER_FIELDS, SCHEMA_VERSION, Codes, null_columns, variable
 
 CHUNK_ROWS = 262_144  # products per shard (one file per column)
 INNER_CHUNK_ROWS = 16_384  # products per compressed chunk inside a shard: the unit of partial reads
@@ -154,6 +154,9 @@ def decode_from_disk(ds: xr.Dataset, where: str) -> tuple[xr.Dataset, dict[str, 
 
 
 def _check_version(ds: xr.Dataset, where: str) -> None:
+    later = [name for name in LATER_FIELDS if name not in ds.variables]  # a store from before them
+    for name, values in null_columns(ds.sizes.get(DIM, 0), later).items():
+        ds[name] = variable(values, {"kind": FIELDS[name]})
     missing = [name for name in FIELDS if name not in ds.variables]
     if missing:
         raise CatalogError(f"not an archive_fed catalog: no variables {missing}", path=where)

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 import astropy.units as u
 
-from ..geometry import METRES_PER_DEGREE
+from ..geometry import METRES_PER_DEGREE, SPEED_OF_LIGHT
 from .base import Block
 from .units import pds_unit
 from .values import is_null
@@ -182,7 +182,7 @@ def pds4_observation(label: Any) -> dict[str, Any]:
     bandwidth = convert(_pds4_values(label, "working_bandwidth", "bandwidth"), u.Hz, None)
     for f in frequency:  # a radar band, as wavelengths
         half = bandwidth[0] / 2 if bandwidth and bandwidth[0] < 2 * f else 0.0
-        wavelengths += [299_792_458.0 / (f + half), 299_792_458.0 / (f - half) if f > half else math.inf]
+        wavelengths += [SPEED_OF_LIGHT / (f + half), SPEED_OF_LIGHT / (f - half) if f > half else math.inf]
     _range(fields, "wavelength", [w for w in wavelengths if 0 < w < math.inf])
     exposure = convert(_pds4_first(label, "exposure_duration", "line_exposure_duration", "exposure_time",
                                    "integration_time", "integration_duration"), u.s, u.s)

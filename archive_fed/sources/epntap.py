@@ -20,15 +20,19 @@ PDS4 LIDVID is ``lid::vid``, PSA's PDS3 ``DATA_SET_ID:DATA:PRODUCT_ID::version``
 latitude when ``spatial_frame_type`` is ``body``), ``processing_level`` (CODMAC 1–6 → PDS4 vocabulary),
 ``access_url`` (at PSA a zip bundle), ``label_url`` (PSA: the label file, or the data file itself for an
 attached label), ``access_estsize`` (kB = 1024 bytes), ``instrument_host_name``, ``instrument_name``,
-``target_name`` (``#``-separated lists), ``modification_date`` (for ``--since``).
+``target_name`` (``#``-separated lists), ``modification_date`` (for ``--since``); ``s_region`` (an STC-S
+``Polygon``: the footprint polygon, great-circle edges as in pgSphere), ``incidence_*``, ``emergence_*``
+(the record's ``emission_*``), ``phase_*``, ``time_exp_*`` (``exposure_duration``), ``spectral_range_*``
+(frequencies in Hz, as wavelengths).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-
+from .. import geometry as geo
 from .. import missions
 from ..errors import SourceError
 from ..labels import footprint as fp
@@ -106,7 +110,7 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
     attached = bool(label_url) and not label_url.lower().split("?", 1)[0].endswith((".lbl", ".xml"))
     data_urls = [label_url] if attached else ([access] if access else [])
     return ProductRecord(
-        metadata_source="service",
+        metadata_source="service", **_observation(row),
         uid=uid, lid=lid, vid=ident["vid"],
         product_id=ident["product_id"] if ident["label_format"] else (text(row.get("obs_id")) or lid),
         title=text(row.get("title")) or text(row.get("obs_id")), mission=slug, agency=missions.agency(slug),
@@ -120,6 +124,34 @@ def granule_record(row: Mapping[str, Any], *, archive: str = "epn-tap", time_sca
         file_size=round(size * 1024) if size is not None and not attached else None,
         archive=archive,
     )
+
+
+_STCS_POLYGON = re.compile(r"^\s*polygon\s+(?:[a-z_]+\s+)*((?:[-+]?[0-9.]+(?:e[-+]?\d+)?\s*)+)$", re.I)
+
+
+def _observation(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's geometry and observation fields from an ``epn_core`` row (those it gives)."""
+    out: dict[str, Any] = {}
+    region = text(row.get("s_region"))
+    match = _STCS_POLYGON.match(region or "")
+    if match and (text(row.get("spatial_frame_type")) or "body").lower() == "body":
+        numbers = [float(v) for v in match.group(1).split()]
+        if len(numbers) >= 6 and len(numbers) % 2 == 0:
+            out["footprint"] = geo.polygon_from_corners(numbers[0::2], numbers[1::2])
+    for field, column in (("incidence", "incidence"), ("emission", "emergence"), ("phase", "phase")):
+        low, high = number(row.get(f"{column}_min")), number(row.get(f"{column}_max"))
+        if low is not None or high is not None:
+            out[f"{field}_min"], out[f"{field}_max"] = (low if low is not None else high,
+                                                        high if high is not None else low)
+    exposure = [v for v in (number(row.get("time_exp_min")), number(row.get("time_exp_max"))) if v is not None]
+    if exposure:
+        out["exposure_duration"] = max(exposure)
+    frequencies = [v for v in (number(row.get("spectral_range_min")), number(row.get("spectral_range_max")))
+                   if v is not None and v > 0]
+    if frequencies:
+        out["wavelength_min"], out["wavelength_max"] = (geo.SPEED_OF_LIGHT / max(frequencies),
+                                                        geo.SPEED_OF_LIGHT / min(frequencies))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -308,3 +308,35 @@ def test_observation_columns_filled_wherever_the_label_has_them(tmp_path: Path) 
         pytest.approx((13.79, 0.463, 13.893))
     assert float(row["spectral_range_max"]) == pytest.approx(c / 414e-9, rel=1e-6)  # the 414 nm band
     assert float(row["time_exp_min"]) == pytest.approx(1.3297e-3)
+
+
+def test_the_epntap_source_reads_back_what_the_export_writes(tmp_path: Path) -> None:
+    """Export a catalog to epn_core, read each row with the epn-tap source's decoder: the observation
+    fields come back, and a scene's s_region polygon becomes its footprint."""
+    from archive_fed import geometry as geo
+    from archive_fed.record import ProductRecord
+    from archive_fed.sources.epntap import granule_record
+
+    records = [ProductRecord(uid="urn:nasa:pds:x:data:scene::1.0", lid="urn:nasa:pds:x:data:scene", vid="1.0",
+                             lon_min=10.0, lon_max=12.0, lat_min=-1.0, lat_max=1.0,
+                             footprint=geo.polygon_from_bounds(10.0, 12.0, -1.0, 1.0),
+                             incidence_min=20.0, incidence_max=25.0, emission_min=1.0, emission_max=2.0,
+                             phase_min=19.0, phase_max=26.0, exposure_duration=0.004,
+                             wavelength_min=415e-9, wavelength_max=750e-9, resolution_min=0.5, resolution_max=0.5),
+               ProductRecord(uid="urn:nasa:pds:x:data:bare::1.0", lid="urn:nasa:pds:x:data:bare", vid="1.0")]
+    out = tmp_path / "epn.xml"
+    Catalog.from_records(records).to_epntap(out)
+    table = parse(str(out)).get_first_table().to_table()
+    back = {}
+    for row in table:
+        values = {name: (None if np.ma.is_masked(row[name]) else row[name]) for name in table.colnames}
+        back[values["granule_uid"]] = granule_record(values)
+    scene = back["urn:nasa:pds:x:data:scene::1.0"]
+    for name in ("incidence_min", "incidence_max", "emission_min", "emission_max", "phase_min", "phase_max",
+                 "exposure_duration", "wavelength_min", "wavelength_max"):
+        assert getattr(scene, name) == pytest.approx(getattr(records[0], name), rel=1e-6), name
+    assert scene.footprint_geojson["type"] == "Polygon"  # the densified box, as one spherical polygon
+    ring = scene.footprint_geojson["coordinates"][0]
+    assert {round(p[1], 6) for p in ring} == {-1.0, 1.0} and min(p[0] for p in ring) == pytest.approx(10.0)
+    bare = back["urn:nasa:pds:x:data:bare::1.0"]
+    assert bare.footprint is None and bare.incidence_min is None and bare.wavelength_min is None

@@ -228,3 +228,33 @@ def test_cli_geometry_flags(tmp_path, capsys):
     assert uids("--product-type", "cdr") == ["near"]
     assert main(["search", "--catalog", path, "--point", "1", "2"]) == 2
     assert main(["search", "--catalog", path, "--polygon", "POLYGON ((0 0, 1"]) == 2
+
+
+def test_a_catalog_saved_before_the_geometry_fields_still_opens(tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+    import zarr
+
+    from archive_fed.catalog.encoding import LATER_FIELDS
+
+    records = synthetic_records(500, seed=9)
+    cat = Catalog.from_records(records)
+    path = tmp_path / "old.zarr"
+    cat.save(str(path))
+    for name in LATER_FIELDS:  # what a store written by an older archive_fed lacks
+        shutil.rmtree(path / name)
+    zarr.consolidate_metadata(str(path))
+    for opened in (Catalog.open(str(path)), Catalog.open(str(path), chunks=200)):
+        assert len(opened) == 500
+        back = {r.uid: r for r in opened.records()}
+        assert all(back[r.uid].footprint is None and back[r.uid].incidence_min is None for r in records)
+        assert all(back[r.uid].lon_min == r.lon_min and back[r.uid].mission == r.mission for r in records)
+        # searched as boxes: the bbox answer, and the box on the sphere
+        assert len(opened.search(bbox=(0, -30, 60, 30))) == len(cat.search(bbox=(0, -30, 60, 30)))
+        assert len(opened.search(geometry=(30.0, 0.0, 600.0))) > 0
+    parquet = tmp_path / "old.parquet"
+    cat.to_parquet(str(parquet))
+    table = pq.read_table(parquet)
+    pq.write_table(table.drop_columns(list(LATER_FIELDS)).replace_schema_metadata(table.schema.metadata), parquet)
+    assert [r.uid for r in Catalog.read_parquet(str(parquet)).records()] == [r.uid for r in cat.records()]

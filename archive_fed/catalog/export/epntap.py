@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import CatalogError
-from ...geometry import METRES_PER_DEGREE
+from ...geometry import METRES_PER_DEGREE, SPEED_OF_LIGHT
 from . import vocab
 from .geometry import stcs_region
 
@@ -206,8 +206,6 @@ def epntap_columns(catalog: "Catalog", service_title: str = "archive_fed") -> di
     return {column.name: out[column.name] for column in COLUMNS}
 
 
-#: Speed of light (m/s), for spectral ranges as frequencies.
-SPEED_OF_LIGHT = 299_792_458.0
 
 
 def _observation(out: dict[str, np.ndarray], df: pd.DataFrame) -> None:
