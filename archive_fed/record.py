@@ -250,6 +250,7 @@ class ProductRecord:
         return cls(**dict(data))
 
     def replace(self, **changes: Any) -> "ProductRecord":
+        """A copy with ``changes`` applied; this record is left as it is."""
         return dataclasses.replace(self, **changes)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:

@@ -48,6 +48,7 @@ class StoreSource:
     summaries: dict[int, dict] = field(default_factory=dict)  # streamed summaries of this generation
 
     def check(self) -> None:
+        """Raise :class:`CatalogError` if the store was replaced since this generation was opened."""
         if self.token is not None and store.read_token(self.path, self.storage_options) != self.token:
             raise CatalogError("the catalog store was replaced since this catalog was opened; "
                                "open it again (or .load() a catalog before saving over its store)",

@@ -44,9 +44,11 @@ class SourceStatus:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The status as plain JSON values."""
         return asdict(self)
 
     def line(self) -> str:
+        """One line for the command line: ``source url: state: message``."""
         return f"{self.source} {self.url}: {self.state}: {self.message}"
 
 

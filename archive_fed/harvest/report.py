@@ -20,11 +20,15 @@ class Failure:
     attempts: int = 1
 
     def line(self) -> str:
+        """One line for the report: the error message, prefixed with the URL unless it names it."""
         return self.message if self.message.startswith(self.url) else f"{self.url}: {self.message}"
 
 
 @dataclass
 class HarvestReport:
+    """What one harvest did: products found, new, updated, unchanged, recovered, failed and skipped,
+    bytes, requests and seconds, every quarantined product, and the discovery cursor it stopped at."""
+
     source: str
     url: str
     catalog: str
@@ -49,6 +53,7 @@ class HarvestReport:
         return 1 if self.failed else 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON values (times in ISO 8601 UTC, with ``exit_code``)."""
         data = asdict(self)
         data["started"] = format_time(self.started)
         data["finished"] = format_time(self.finished)
@@ -56,12 +61,14 @@ class HarvestReport:
         return data
 
     def write(self, path: str) -> None:
+        """Write :meth:`to_dict` as JSON to ``path``, atomically."""
         with atomic_write(path, what="harvest report") as temporary:
             with open(temporary, "w", encoding="utf-8") as stream:
                 json.dump(self.to_dict(), stream, indent=2, ensure_ascii=False)
                 stream.write("\n")
 
     def summary(self) -> str:
+        """The one-line summary the command line prints."""
         rate = self.found / self.seconds if self.seconds else 0.0
         return (f"{self.source} {self.url}: found {self.found}, new {self.new}, updated {self.updated}, "
                 f"unchanged {self.unchanged}, recovered {self.recovered}, failed {self.failed}"

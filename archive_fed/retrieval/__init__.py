@@ -73,16 +73,19 @@ class DownloadReport:
         return 1 if self.failed else 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON values (times in ISO 8601 UTC, with ``exit_code``)."""
         data = asdict(self)
         data["started"], data["finished"] = format_time(self.started), format_time(self.finished)
         data["exit_code"] = self.exit_code
         return data
 
     def write(self, path: str) -> None:
+        """Write :meth:`to_dict` as JSON to ``path``, atomically."""
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
         atomic_write_text(path, text, error=ArchiveFedError, what="download report")
 
     def summary(self) -> str:
+        """The one-line summary the command line prints."""
         if self.dry_run:
             size = f"{self.total_bytes:,} bytes" if self.total_bytes is not None else \
                 f"at least {self.bytes:,} bytes ({self.unknown_sizes} files of unknown size)"

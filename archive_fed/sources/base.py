@@ -123,6 +123,7 @@ class Source:
         return fetch_label(self.transport, ref.url, conditional=conditional)
 
     def to_record(self, ref: ProductRef, data: bytes) -> ProductRecord:
+        """Parse the fetched label bytes and normalize them into a record of this archive."""
         label = parse_label(data, path=ref.url)
         return normalize(label, archive=self.name, label_url=ref.url)
 
@@ -155,6 +156,7 @@ class Source:
         return str(self.options.get("state_key") or self.url)
 
     def key_for(self, url: str) -> str:
+        """``url`` relative to the source URL (the key of a product in the harvest state), or ``url``."""
         root = self.url.rstrip("/") + "/"
         return url[len(root):] if url.startswith(root) else url
 
