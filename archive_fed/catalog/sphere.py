@@ -57,6 +57,7 @@ class Parts:
     lat: np.ndarray      # float64 (V,)
     box: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # lon_min, lon_max, lat_min, lat_max
     pole: np.ndarray | None = None  # int8 (P,): +1 / -1 when a vertex is the north / south pole, else 0
+    xyz: np.ndarray | None = None   # float64 (V, 3): the vertices as unit vectors
 
     @property
     def size(self) -> int:
@@ -181,6 +182,7 @@ def _assemble(pieces: list) -> Parts:
     if np.any(np.abs(lat) > 90.0) or not np.all(np.isfinite(coords)):
         raise GeometryError("footprint latitudes must be finite and within [-90, 90]")
     parts = Parts(row, kind, start, lon, lat, (lon, lon, lat, lat))
+    parts.xyz = to_xyz(lon, lat)
     parts.box = _boxes(parts)
     first = start[:-1]
     north = np.maximum.reduceat(lat, first) >= 90.0 if len(first) else np.zeros(0, dtype=bool)
@@ -257,9 +259,9 @@ def edges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     base = parts.start[which][owner]
     ia = base + local
     ib = base + (local + 1) % np.repeat(counts, n_edges)
-    lon = np.concatenate([parts.lon[ia], parts.lon[ib]])
-    lat = np.concatenate([parts.lat[ia], parts.lat[ib]])
-    pts = to_xyz(lon, lat)
+    if parts.xyz is not None:
+        return parts.xyz[ia], parts.xyz[ib], owner
+    pts = to_xyz(np.concatenate([parts.lon[ia], parts.lon[ib]]), np.concatenate([parts.lat[ia], parts.lat[ib]]))
     return pts[:total], pts[total:], owner
 
 
@@ -294,6 +296,21 @@ class Arcs:
 
 def arcs(parts: Parts, which: np.ndarray) -> Arcs:
     return Arcs(*edges(parts, which))
+
+
+def _edge_lon_ranges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes each edge of :func:`edges` (same order) stays within: parts lie in [0, 360] and an
+    edge spans less than 180° of longitude, so a great-circle arc keeps between its ends' longitudes."""
+    which = np.asarray(which, dtype=np.int64)
+    counts = np.diff(parts.start)[which]
+    kind = parts.kind[which]
+    n_edges = np.where(kind == POLYGON, counts, np.where(kind == LINE, counts - 1, 0))
+    n_edges = np.where((kind == POLYGON) & (counts < 3), np.maximum(counts - 1, 0), n_edges)
+    first = np.cumsum(n_edges) - n_edges
+    local = np.arange(int(n_edges.sum())) - np.repeat(first, n_edges)
+    base = np.repeat(parts.start[which], n_edges)
+    la, lb = parts.lon[base + local], parts.lon[base + (local + 1) % np.repeat(counts, n_edges)]
+    return np.minimum(la, lb), np.maximum(la, lb)
 
 
 #: Orientation determinants smaller than this are taken as zero: arcs on one great circle (the meridian
@@ -341,9 +358,9 @@ def representative(parts: Parts, which: np.ndarray) -> np.ndarray:
     lon, lat = parts.lon[vi], parts.lat[vi]
     score = np.abs((lon + QUERY_PART_WIDTH / 2) % QUERY_PART_WIDTH - QUERY_PART_WIDTH / 2)
     score = np.where(np.abs(lat) >= 90.0, -1.0, score)
-    order = np.lexsort((-score, owner))
-    best = order[first]  # the highest score of each owner comes first
-    return to_xyz(lon[best], lat[best])
+    top = np.flatnonzero(score == np.repeat(np.maximum.reduceat(score, first), counts))
+    best = top[np.unique(owner[top], return_index=True)[1]]  # the first best vertex of each part
+    return parts.xyz[vi[best]] if parts.xyz is not None else to_xyz(lon[best], lat[best])
 
 
 def centres(parts: Parts, which: np.ndarray) -> np.ndarray:
@@ -502,24 +519,20 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
         total = winding_sum(points, qe)
         facing = points @ centres(q, j_)[0] > 0
         hit[todo[(np.abs(total) > math.pi) & facing]] = True
-    # edges crossing: blocks of query edges (in latitude order) against the candidate edges within
-    # the block's latitudes
+    # edges crossing: each query edge against the candidate edges within its latitudes and longitudes
     live = np.flatnonzero(~hit[e.owner])
     if live.size and len(qe):
+        lon_lo, lon_hi = (v[live] for v in _edge_lon_ranges(parts, candidates[rest]))
         e = e.take(live)
         e_lo, e_hi = _edge_lat_ranges(e)
         q_lo, q_hi = _edge_lat_ranges(qe)
-        order = np.argsort(q_lo, kind="stable")
+        q_lon_lo, q_lon_hi = _edge_lon_ranges(q, j_)
         crossed = np.zeros(len(e), dtype=bool)
-        k = 0
-        while k < len(order):
-            near = np.flatnonzero((e_lo <= q_hi[order[k]]) & (e_hi >= q_lo[order[k]]) & ~crossed)
-            step = max(1, min(len(order) - k, BLOCK // max(1, near.size)))
-            block = order[k:k + step]
-            near = np.flatnonzero((e_lo <= q_hi[block].max()) & (e_hi >= q_lo[block].min()) & ~crossed)
+        for k in range(len(qe)):
+            near = np.flatnonzero((e_lo <= q_hi[k]) & (e_hi >= q_lo[k]) & (lon_lo <= q_lon_hi[k])
+                                  & (lon_hi >= q_lon_lo[k]) & ~crossed)
             if near.size:
-                crossed[near] = crossing(e.take(near), qe.take(block)).any(axis=1)
-            k += step
+                crossed[near] = crossing(e.take(near), qe.take(slice(k, k + 1)))[:, 0]
         hit[e.owner[crossed]] = True
     return hit
 

@@ -387,7 +387,7 @@ def write_synthetic(path: str, n: int, seed: int = 0, batch: int = 65_536,
 
     Returns ``n``.
     """
-    from .bulk import write_catalog
+    from ..catalog.bulk import write_catalog
 
     batches = (synthetic_columns(min(batch, n - begin), seed=seed, start=begin)
                for begin in range(0, n, batch))
