@@ -6,7 +6,7 @@ import datetime as _dt
 import html
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,11 @@ def _new_attrs() -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "created": now, "updated": now, "state": "{}"}
 
 
+T = TypeVar("T")
+#: tries of :meth:`Catalog.open` when the store is replaced while it is being opened
+OPEN_ATTEMPTS = 5
+
+
 @dataclass
 class StoreSource:
     """The store a lazily opened catalog reads from, and the generation it opened (shared by the
@@ -53,6 +58,18 @@ class StoreSource:
             raise CatalogError("the catalog store was replaced since this catalog was opened; "
                                "open it again (or .load() a catalog before saving over its store)",
                                path=self.path)
+
+    def read(self, read: Callable[..., T], *args: Any) -> T:
+        """``read(*args)`` between two :meth:`check` calls: a store replaced while it ran (its files then
+        belong to the new generation, or are gone) raises :class:`CatalogError` instead of mixing."""
+        self.check()
+        try:
+            out = read(*args)
+        except Exception:
+            self.check()
+            raise
+        self.check()
+        return out
 
     @property
     def reader(self) -> StoreReader:
@@ -173,9 +190,22 @@ class Catalog:
         """
         if str(path).endswith(".parquet"):
             return cls.read_parquet(path, storage_options=storage_options)
+        for attempt in range(1, OPEN_ATTEMPTS + 1):  # a save replacing the store while it is opened: again
+            before = store.read_token(str(path), storage_options)
+            try:
+                return cls._open_store(str(path), chunks, storage_options)
+            except CatalogError:
+                if attempt == OPEN_ATTEMPTS or store.read_token(str(path), storage_options) == before:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open_store(cls, path: str, chunks: Any, storage_options: dict | None) -> "Catalog":
+        """One generation of the store, checked unchanged from the first read of :meth:`open` to its last."""
         if chunks is None:
             ds, codes, token, location = store.open_zarr(str(path), storage_options=storage_options)
             source = StoreSource(str(path), storage_options, token, location)
+            source.check()
             return cls(ds, codes=codes, _source=source, _whole_source=True)
         source = StoreSource(str(path), storage_options, None)
         source.location = store.locate(str(path), storage_options)
@@ -185,6 +215,7 @@ class Catalog:
         ds, _, _, _ = store.open_zarr(source.location.url, chunks={DIM: block},
                                       storage_options=source.location.storage_options,
                                       lazy_categories=True)
+        source.check()
         return cls(ds, _source=source, _whole_source=True, _block=block)
 
     def save(self, path: str, storage_options: dict | None = None) -> None:
@@ -242,7 +273,7 @@ class Catalog:
         self._source.check()
         if name in self._loaded:
             return np.asarray(self._ds[name].values)
-        return self._source.reader.values(name, self._store_rows())
+        return self._source.read(self._source.reader.values, name, self._store_rows())
 
     def _columns(self, rows: slice) -> dict[str, np.ndarray]:
         """Every field of some rows; from a store, each column's chunks are read once, in bulk."""
@@ -252,16 +283,16 @@ class Catalog:
         self._source.check()
         out = {name: np.asarray(self._ds[name].values)[rows] for name in FIELDS if name in self._loaded}
         where = self._store_rows(rows)
-        out.update(self._source.reader.take(where, [n for n in FIELDS if n not in out])
-                   if isinstance(where, np.ndarray) else
-                   self._source.reader.block(where.start, where.stop, [n for n in FIELDS if n not in out]))
+        missing = [n for n in FIELDS if n not in out]
+        reader = self._source.reader
+        out.update(self._source.read(reader.take, where, missing) if isinstance(where, np.ndarray) else
+                   self._source.read(reader.block, where.start, where.stop, missing))
         return out
 
     def _codes_of(self, name: str) -> Codes:
         if name not in self._codes:
             if self._source is not None and self._source.reader.columns[name].categories is not None:
-                self._source.check()
-                self._codes[name] = self._source.reader.codes(name, self._store_rows())
+                self._codes[name] = self._source.read(self._source.reader.codes, name, self._store_rows())
             else:
                 self._codes[name] = factorize(text_values(self._column(name)))
         return self._codes[name]
@@ -269,8 +300,7 @@ class Catalog:
     def _gather(self, rows: np.ndarray) -> "Catalog":
         """An in-memory catalog of some rows of the source store (all fields)."""
         reader = self._source.reader  # type: ignore[union-attr]
-        self._source.check()  # type: ignore[union-attr]
-        raw = reader.raw_many(rows)
+        raw = self._source.read(reader.raw_many, rows)  # type: ignore[union-attr]
         codes = {name: Codes(raw[name], reader.columns[name].categories) for name in CATEGORICAL
                  if reader.columns[name].categories is not None}
         columns = {name: codes[name].decode() if name in codes else reader.decode(name, values)
@@ -500,8 +530,7 @@ class Catalog:
                    "emission": emission, "phase": phase, "resolution": resolution,
                    "wavelength": wavelength, "product_type": product_type}
         if self._block is not None and self._source is not None:  # streamed: whole store, in order
-            self._source.check()
-            return self._gather(stream.select(self._source.reader, self._block, filters))
+            return self._gather(self._source.read(stream.select, self._source.reader, self._block, filters))
         return self._take(self._search_index().select(**filters))
 
     # --- display -----------------------------------------------------------------------------------
@@ -513,7 +542,8 @@ class Catalog:
         if self._block is not None and self._source is not None:
             self._source.check()
             if top not in self._source.summaries:  # one pass over the store per generation
-                self._source.summaries[top] = stream.summary(self._source.reader, self._block, top)
+                self._source.summaries[top] = self._source.read(stream.summary, self._source.reader,
+                                                                self._block, top)
             return copy.deepcopy(self._source.summaries[top])
         return stream.Summary().add(self._search_index(), self._column, self._codes_of).result(top)
 
