@@ -194,7 +194,7 @@ class Catalog:
             before = store.read_token(str(path), storage_options)
             try:
                 return cls._open_store(str(path), chunks, storage_options)
-            except CatalogError:
+            except Exception:  # a store swapped under the reads fails in many ways (zarr shape errors...)
                 if attempt == OPEN_ATTEMPTS or store.read_token(str(path), storage_options) == before:
                     raise
         raise AssertionError("unreachable")
@@ -334,8 +334,9 @@ class Catalog:
     def load(self) -> "Catalog":
         """Read every lazily stored column into memory (returns self)."""
         if self._source is not None:
-            self._source.check()
-        self._ds.load()
+            self._source.read(self._ds.load)
+        else:
+            self._ds.load()
         self._source = None
         self._rows = self._block = None
         return self
