@@ -471,13 +471,13 @@ def _ingest_table(transport: Transport, root: str, state: IngestState, result: H
         sink = CatalogWriter(state.catalog, attrs={"state": json.dumps({state.key: state_info})})
     try:
         with (open(path, "rb") if follower is None else contextlib.nullcontext(follower)) as stream:
+            def unseen(digests: np.ndarray) -> np.ndarray:  # rows the last run did not see: built, normalised
+                return ~_seen(sorted_digests, digests)[0]
+
             for chunk in iter_index_chunks(layout, stream, size=size, chunk_bytes=chunk_bytes, path=table_url,
-                                           columns=COLUMNS_READ):
-                result.found += chunk.table.num_rows
-                position = np.searchsorted(sorted_digests, chunk.digests)
-                clipped = np.minimum(position, max(len(sorted_digests) - 1, 0))
-                seen = (sorted_digests[clipped] == chunk.digests) if len(sorted_digests) else \
-                    np.zeros(len(chunk.digests), dtype=bool)
+                                           columns=COLUMNS_READ, select=unseen if len(sorted_digests) else None):
+                result.found += len(chunk.digests)
+                seen, clipped = _seen(sorted_digests, chunk.digests)
                 matched = order[clipped[seen]]
                 alive[matched] = True
                 result.unchanged += int(seen.sum())
@@ -486,6 +486,7 @@ def _ingest_table(transport: Transport, root: str, state: IngestState, result: H
                 if not len(fresh):
                     continue
                 rows = chunk.table if len(fresh) == chunk.table.num_rows else chunk.table.take(pa.array(fresh))
+                assert rows.num_rows == len(fresh)
                 batch = index_batch(rows, 1, defaults=defaults, base_url=root,
                                     index_url=table_url, archive=SOURCE, harvested_at=now)
                 for row, message in batch.failures:
@@ -521,6 +522,15 @@ def _ingest_table(transport: Transport, root: str, state: IngestState, result: H
     finally:
         index_merge.remove(merge_folder)
     return kept_out, hashes_out, normalised, prior_hashes, alive
+
+
+def _seen(sorted_digests: np.ndarray, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which ``digests`` the last run saw, and where in ``sorted_digests``."""
+    position = np.searchsorted(sorted_digests, digests)
+    clipped = np.minimum(position, max(len(sorted_digests) - 1, 0))
+    if not len(sorted_digests):
+        return np.zeros(len(digests), dtype=bool), clipped
+    return sorted_digests[clipped] == digests, clipped
 
 
 def _commit(state: IngestState, result: HarvestReport, table_url: str, label_url: str,

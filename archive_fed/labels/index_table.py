@@ -249,6 +249,7 @@ class IndexChunk:
     first_row: int
     table: Any  # pyarrow.Table of string columns named like the layout
     digests: Any = None  # numpy uint64 per row: a hash of the row's bytes (what changed between runs)
+    rows: Any = None  # when ``select`` dropped rows: the chunk positions of the table's rows (digests cover all)
 
 
 def _row_digests(matrix: Any) -> Any:
@@ -336,14 +337,15 @@ def check_size(layout: IndexLayout, size: int, fixed_width: int | None, *, path:
 
 
 def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = None,
-                      chunk_bytes: int = CHUNK_BYTES, path: str | None = None, columns: Any = None) -> Any:
+                      chunk_bytes: int = CHUNK_BYTES, path: str | None = None, columns: Any = None,
+                      select: Any = None) -> Any:
     """Parse an index table from a binary ``stream`` in chunks of about ``chunk_bytes``.
 
     Fixed-width tables (the first row is ROW_BYTES long) are cut into a ``rows × ROW_BYTES`` numpy byte
     matrix per chunk and each column sliced out of it whole; other tables are read as quoted,
     comma-separated text with :func:`pyarrow.csv.open_csv`. Yields :class:`IndexChunk`; ``columns`` (a set of
     names) limits the text columns built from a fixed-width table to those (the row digests always cover
-    the whole row).
+    the whole row), and ``select`` (digests → mask) to the rows it keeps (``IndexChunk.rows``).
 
     Raises :class:`LabelError` naming the file when the table contradicts its label.
 
@@ -371,7 +373,7 @@ def iter_index_chunks(layout: IndexLayout, stream: Any, *, size: int | None = No
     if size is not None:
         check_size(layout, size, width, path=where)
     if width is not None:
-        yield from _fixed_chunks(layout, head, stream, width, chunk_bytes, where, columns)
+        yield from _fixed_chunks(layout, head, stream, width, chunk_bytes, where, columns, select)
     else:
         yield from _delimited_chunks(layout, head, stream, chunk_bytes, where)
 
@@ -399,7 +401,7 @@ def _read_full(stream: Any, size: int, prefix: bytes = b"") -> bytearray:
 
 
 def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chunk_bytes: int,
-                  where: str | None, wanted: Any) -> Any:
+                  where: str | None, wanted: Any, select: Any = None) -> Any:
     import numpy as np
     import pyarrow as pa
 
@@ -419,11 +421,18 @@ def _fixed_chunks(layout: IndexLayout, head: bytes, stream: Any, width: int, chu
                                  f"(ROW_BYTES = {width})", path=where, line=first)
             return
         matrix = np.frombuffer(buffer, dtype=np.uint8, count=whole * width).reshape(whole, width)
-        arrays = [_trim(_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]), whole, c.size))
-                  for c in columns]
         digests = _row_digests(matrix)
+        picked = None
+        if select is not None:  # only the rows wanted are built into columns
+            wanted = np.asarray(select(digests), dtype=bool)
+            if not wanted.all():
+                picked = np.flatnonzero(wanted)
+                matrix = matrix[picked]
+        count = len(matrix)
+        arrays = [_trim(_text_array(np.ascontiguousarray(matrix[:, c.start:c.start + c.size]), count, c.size))
+                  for c in columns]
         del matrix
-        yield IndexChunk(first, pa.table(arrays, names=[c.name for c in columns]), digests)
+        yield IndexChunk(first, pa.table(arrays, names=[c.name for c in columns]), digests, picked)
         first += whole
         carry = bytes(buffer[whole * width:])
 
