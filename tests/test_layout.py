@@ -125,14 +125,10 @@ def test_catalog_never_imports_federated_harvest_or_sources():
             if m.startswith("archive_fed.catalog") and any(t.startswith(upward) for t in deps)} == {}
 
 
-# the old home of testing.synthetic, a re-export kept while concurrent branches still import it (issue 12)
-TESTING_SHIMS = {"archive_fed.catalog.synthetic"}
-
-
 def test_the_runtime_never_imports_the_test_data():
     graph, _ = _graph()
     assert {m: sorted(t for t in deps if t.startswith("archive_fed.testing")) for m, deps in graph.items()
-            if not m.startswith("archive_fed.testing") and m not in TESTING_SHIMS
+            if not m.startswith("archive_fed.testing")
             and any(t.startswith("archive_fed.testing") for t in deps)} == {}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from archive_fed.catalog import Catalog
 from archive_fed.catalog.bulk import CatalogWriter
-from archive_fed.catalog.synthetic import synthetic_columns
+from archive_fed.testing.synthetic import synthetic_columns
 from archive_fed.harvest import index_merge
 
 SHARD = 16_384

@@ -23,7 +23,7 @@ from archive_fed.catalog import Catalog
 from archive_fed.retrieval import LocalCopies, fetch
 from tests.reliability.limits import PYTHON, ROOT, child_env
 from tests.retrieval.test_download import _archive, _catalog, _fast_transport
-from tests.servers import ArchiveServer
+from archive_fed.testing.servers import ArchiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -1,2 +1,0 @@
-# shim for this session: moved to archive_fed.testing (issue 12); import from there
-from archive_fed.testing.synthetic import *  # noqa: F401,F403
