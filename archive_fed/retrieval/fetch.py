@@ -93,8 +93,10 @@ class _PartSink:
     so a truncated attempt leaves nothing behind, and a 206 for another range than asked is refused.
     """
 
-    def __init__(self, out: Any, offset: int, digest: Any, progress: Callable[[int], None], url: str) -> None:
+    def __init__(self, out: Any, offset: int, digest: Any, progress: Callable[[int], None], url: str,
+                 learn: Callable[[Any], None] = lambda headers: None) -> None:
         self.out, self.offset, self.digest, self.progress, self.url = out, offset, digest, progress, url
+        self.learn = learn   # called with a 206's headers before its first byte is written
         self._mark, self._saved = offset, digest
 
     def start(self, offset: int) -> None:
@@ -108,6 +110,7 @@ class _PartSink:
             if not found or int(found.group(1)) != self._mark:
                 raise FetchError(f"server answered {headers.get('Content-Range')!r} to a request for bytes "
                                  f"from {self._mark}", path=self.url, status=status)
+            self.learn(headers)
         elif status != 200:
             raise FetchError(f"unexpected HTTP {status} to a range request", path=self.url, status=status)
         if self.offset != rewind:
@@ -219,8 +222,19 @@ class FileFetcher:
         digest = _md5_of(part, offset) if offset and hashing else (hashlib.md5() if hashing else None)
         total: int | None = meta.get("size")
         began = offset
+
+        def learn(headers: Any) -> None:
+            # the sidecar is on disk before the answer's first byte reaches the .part: a kill at any moment
+            # leaves a .part the next run can go on from
+            found = _TOTAL.match(headers.get("Content-Range", ""))
+            learned = {"etag": meta.get("etag") or headers.get("ETag"),
+                       "size": int(found.group(1)) if found else meta.get("size")}
+            if any(meta.get(k) != v for k, v in learned.items()) or not os.path.exists(meta_path):
+                meta.update(learned)
+                _write_meta(meta_path, meta)
+
         with open(part, "r+b" if offset else "wb") as out:
-            sink = _PartSink(out, offset, digest, self.progress, task.url)
+            sink = _PartSink(out, offset, digest, self.progress, task.url, learn)
             while total is None or offset < total:
                 headers = {"Range": f"bytes={offset}-{offset + CHUNK - 1}"}
                 if offset and meta.get("etag"):
@@ -233,12 +247,6 @@ class FileFetcher:
                 if answer.status == 200:   # Range ignored (or If-Range failed): the sink took it whole
                     offset = total = sink.offset
                     break
-                found = _TOTAL.match(answer.headers.get("Content-Range", ""))
-                learned = {"etag": meta.get("etag") or answer.etag,
-                           "size": int(found.group(1)) if found else meta.get("size")}
-                if any(meta.get(k) != v for k, v in learned.items()):
-                    meta.update(learned)
-                    _write_meta(meta_path, meta)
                 total = meta.get("size")
                 got, offset = sink.offset - offset, sink.offset
                 if not got or (total is None and got < CHUNK):
