@@ -58,6 +58,9 @@ statements). Real labels hold a few thousand. The byte cap alone does not bound 
 ``A = 1 <m>`` took 20 s and 1.5 GB; with this budget the costliest label is refused in about 1 s."""
 
 _FIRST_CHUNK = 64 * 1024
+#: A chunk without this holds no END statement, so it is not parsed until more bytes are read (a label
+#: longer than a chunk is parsed once, not once per chunk size)
+_MAY_END = re.compile(rb"(?<![A-Za-z0-9_])[Ee][Nn][Dd](?![A-Za-z0-9_])")
 
 # --- the scanner -----------------------------------------------------------------------------------------
 _CTRL = r"\x00-\x08\x0e-\x1f\x7f"
@@ -506,6 +509,16 @@ class _Parser:
             if f is not None:
                 key, dq, bare, opener, flat, closer, nested, unit = f.groups()
                 upper = key.upper()
+                if (upper in _STRUCTURE and upper != "END" and bare is not None and unit is None
+                        and "/" not in bare and bare[-1] != "-" and "/*" not in key
+                        and bare.upper() not in _STRUCTURE):
+                    # 'OBJECT = NAME' / 'END_OBJECT = NAME' on one line: the block opens or closes here
+                    if upper.startswith("END_"):
+                        items = self.pop(upper[4:], key, bare, f.start(1), stack, items)
+                    else:
+                        items = self.push(upper, bare, f.start(1), stack, items)
+                    pos, pending, delimited, unit_due = f.end(), None, False, False
+                    continue
                 if upper not in _STRUCTURE and "/*" not in key and not _is_end(upper, key):
                     cost = 1 + (flat.count(",") + 1 if flat is not None else 0) + (
                         nested.count(",") + 1 if nested is not None else 0)
@@ -606,12 +619,16 @@ class _Parser:
         name, nstart, pos = self.bare(m)
         if isinstance(name, _Radix) or name == "" or name.upper() in _STRUCTURE:
             raise self.error(f"expected a name after '{key} =', found {text[nstart:pos]!r}", nstart)
+        return self.push(upper, name, kstart, stack, items), pos
+
+    def push(self, upper: str, name: str, kstart: int, stack: list, items: list) -> list:
+        """Open block ``name`` (``upper`` its OBJECT/GROUP keyword): the new block's item list."""
         self.spend(1, kstart)
         if len(stack) >= MAX_DEPTH:
             raise self.error(f"OBJECT/GROUP blocks nested deeper than {MAX_DEPTH}", kstart)
         kind = "GROUP" if upper.endswith("GROUP") else "OBJECT"
         stack.append((kind, name, self.line(kstart), kstart, items))
-        return [], pos
+        return []
 
     def close(self, kind: str, key: str, kstart: int, pos: int, stack: list, items: list) -> tuple[list, int]:
         """END_OBJECT/END_GROUP [= NAME]: pop the open block, checking kind and name."""
@@ -625,10 +642,14 @@ class _Parser:
                     raise self.eof(f"expected a name after '{key} ='", m.start(EOF))
                 raise self.error(f"expected a name after '{key} ='", _token_start(m))
             name, _, pos = self.bare(m)
+        return self.pop(kind, key, name, kstart, stack, items), pos
+
+    def pop(self, kind: str, key: str, name: str | None, kstart: int, stack: list, items: list) -> list:
+        """Close the open block (checking its kind and, when given, its name): the parent's item list."""
         self.spend(1, kstart)
         if not stack:
             self.problem(f"{key} without an open {kind}", kstart)
-            return items, pos
+            return items
         open_kind, open_name, line, _, parent = stack[-1]
         if open_kind != kind:
             self.problem(f"{key} closes {open_kind} {open_name} opened at line {line}", kstart)
@@ -637,7 +658,7 @@ class _Parser:
                          kstart)
         stack.pop()
         parent.append((open_name, Block(items, kind=open_kind, line=line)))
-        return parent, pos
+        return parent
 
     def close_all(self, stack: list, items: list, pos: int) -> list:
         """At END (or the end of the text): blocks still open are an error, or closed when lenient."""
@@ -740,6 +761,9 @@ def parse_pds3(data: bytes | bytearray | memoryview | str, *, path: str | None =
     while True:
         head = bytes(view[:size])
         complete = size >= len(view)
+        if not complete and size < MAX_LABEL_BYTES and not _MAY_END.search(head):
+            size = min(size * 4, MAX_LABEL_BYTES)    # no END word yet: take more before parsing at all
+            continue
         try:
             return _parse_bytes(head, path, lenient, complete)
         except _Truncated:
@@ -865,6 +889,9 @@ def _read_stream(stream: IO[bytes], path: str | None, lenient: bool) -> PDS3Labe
             raise LabelError("the file was not opened in binary mode", path=path)
         buffer += chunk
         complete = not chunk
+        if len(buffer) >= size and size < MAX_LABEL_BYTES and not _MAY_END.search(buffer):
+            size = min(size * 4, MAX_LABEL_BYTES)    # no END word yet: read on before parsing at all
+            continue
         if len(buffer) >= size or complete:
             try:
                 return _parse_bytes(bytes(buffer), path, lenient, complete)
