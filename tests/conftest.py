@@ -29,8 +29,10 @@ def corpus_params(*suffixes: str) -> list:
     return [pytest.param(p, id=str(p.relative_to(CORPUS))) for p in files]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus() -> Path:
+    """The corpus folder; skips the test when it is absent (session scope: it is set up, and skips,
+    before any module fixture that reads corpus files)."""
     if not CORPUS.is_dir():
         pytest.skip(CORPUS_MISSING)
     return CORPUS
