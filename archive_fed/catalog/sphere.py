@@ -58,6 +58,8 @@ class Parts:
     box: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # lon_min, lon_max, lat_min, lat_max
     pole: np.ndarray | None = None  # int8 (P,): +1 / -1 when a vertex is the north / south pole, else 0
     xyz: np.ndarray | None = None   # float64 (V, 3): the vertices as unit vectors
+    _caps: tuple[np.ndarray, np.ndarray] | None = None  # bounding_caps(), computed once
+    _reps: np.ndarray | None = None                      # representative() of every part, once
 
     @property
     def size(self) -> int:
@@ -332,6 +334,18 @@ def crossing(e: Arcs, q: Arcs) -> np.ndarray:
     return (acb != 0) & (acb == bda) & (bda == cbd) & (cbd == dac)
 
 
+def crossing_pairs(e: Arcs, ei: np.ndarray, q: Arcs, qi: np.ndarray) -> np.ndarray:
+    """:func:`crossing` of the pairs (arc ``ei[k]`` of ``e``, arc ``qi[k]`` of ``q``), one per pair."""
+    def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", x, y)
+
+    acb = _sign(-dot(e.n[ei], q.a[qi]))
+    bda = _sign(dot(e.n[ei], q.b[qi]))
+    cbd = _sign(-dot(e.b[ei], q.n[qi]))
+    dac = _sign(dot(e.a[ei], q.n[qi]))
+    return (acb != 0) & (acb == bda) & (bda == cbd) & (cbd == dac)
+
+
 def winding_at(p: np.ndarray, e: Arcs) -> np.ndarray:
     """Signed angle each arc of ``e`` subtends at the point ``p`` (3,)."""
     return np.arctan2(e.n @ p, e.ab - (e.a @ p) * (e.b @ p))
@@ -367,6 +381,87 @@ def centres(parts: Parts, which: np.ndarray) -> np.ndarray:
     """Unit vector of each part's box centre: every point of the part lies within 90° of it."""
     lon_lo, lon_hi, lat_lo, lat_hi = (a[which] for a in parts.box)
     return to_xyz((lon_lo + lon_hi) / 2, (lat_lo + lat_hi) / 2)
+
+
+#: Margin (radians, 17 mm on the Moon) by which a bounding-cap test must pass before it decides a part
+#: without the exact test: rounding never turns a boundary case.
+CAP_MARGIN = 1e-7
+
+
+def bounding_caps(parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+    """Per part: the centre (unit vector) and radius (radians) of a spherical cap holding it whole.
+
+    The centre is the normalised sum of the part's vertices, the radius the angle to its farthest vertex.
+    A cap narrower than a hemisphere is convex, so it holds the great-circle edges between the vertices
+    and the region they bound; a part whose cap would reach 90° or more gets radius π (no bound).
+    Computed once per index and kept.
+    """
+    if parts._caps is None:
+        if parts.size == 0:
+            parts._caps = np.zeros((0, 3)), np.zeros(0)
+            return parts._caps
+        first = parts.start[:-1]
+        xyz = parts.xyz if parts.xyz is not None else to_xyz(parts.lon, parts.lat)
+        total = np.add.reduceat(xyz, first, axis=0)
+        norm = np.linalg.norm(total, axis=1)
+        good = norm > 1e-12
+        centre = np.where(good[:, None], total / np.where(good, norm, 1.0)[:, None], np.array([0.0, 0.0, 1.0]))
+        counts = np.diff(parts.start)
+        nearest = np.minimum.reduceat(np.einsum("ij,ij->i", xyz, np.repeat(centre, counts, axis=0)), first)
+        radius = np.arccos(np.clip(nearest, -1.0, 1.0)) + CAP_MARGIN
+        radius = np.where(good & (radius < math.pi / 2 - 1e-6), radius, math.pi)
+        parts._caps = centre, radius
+    return parts._caps
+
+
+def representatives(parts: Parts) -> np.ndarray:
+    """:func:`representative` of every part, computed once per index and kept."""
+    if parts._reps is None:
+        parts._reps = representative(parts, np.arange(parts.size)) if parts.size else np.zeros((0, 3))
+    return parts._reps
+
+
+def inside_part(points: np.ndarray, q: Parts, j: int) -> np.ndarray:
+    """Whether each of ``points`` (M, 3) lies inside polygon part ``j`` of ``q``.
+
+    The part lies within its bounding cap, narrower than a hemisphere: the gnomonic projection about the
+    cap's centre maps its great-circle edges to straight segments and keeps inside inside, so the test is
+    the planar even-odd rule there, each edge against the points in its own band of the plane (points
+    sorted once). A part with no cap bound is tested by the winding number instead.
+    """
+    centre, radius = (a[j] for a in bounding_caps(q))
+    verts = q.xyz[q.start[j]:q.start[j + 1]] if q.xyz is not None else to_xyz(
+        q.lon[q.start[j]:q.start[j + 1]], q.lat[q.start[j]:q.start[j + 1]])
+    if radius >= math.pi or len(verts) < 3:
+        qe = arcs(q, np.array([j]))
+        total = winding_sum(points, qe)
+        return (np.abs(total) > math.pi) & (points @ centres(q, np.array([j]))[0] > 0)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(centre[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    e1 = np.cross(centre, helper)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(centre, e1)
+    depth = verts @ centre
+    vx, vy = (verts @ e1) / depth, (verts @ e2) / depth
+    facing = points @ centre
+    front = np.flatnonzero(facing > 1e-12)   # the part is all within 90° of the centre
+    px = (points[front] @ e1) / facing[front]
+    py = (points[front] @ e2) / facing[front]
+    order = np.argsort(py, kind="stable")
+    ys = py[order]
+    parity = np.zeros(front.size, dtype=bool)
+    n = len(verts)
+    for k in range(n):
+        x1, y1, x2, y2 = vx[k], vy[k], vx[(k + 1) % n], vy[(k + 1) % n]
+        if y1 == y2:
+            continue
+        i0, i1 = np.searchsorted(ys, (min(y1, y2), max(y1, y2)), side="left")
+        if i0 == i1:
+            continue
+        idx = order[i0:i1]
+        parity[idx] ^= px[idx] < x1 + (py[idx] - y1) * (x2 - x1) / (y2 - y1)
+    inside = np.zeros(len(points), dtype=bool)
+    inside[front] = parity
+    return inside
 
 
 def arc_distance(p: np.ndarray, e: Arcs) -> np.ndarray:
@@ -422,7 +517,17 @@ class Region:
     parts: Parts
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
-        lon_lo, lon_hi, lat_lo, lat_hi = self.parts.box
+        """Per part, the lon/lat box its candidates must meet. A part with a vertex on a pole has every
+        longitude in its own box, but its points other than the pole keep within the longitudes of its
+        other vertices (it is cut at most 90° wide): the pole itself is common only with candidates
+        that reach it, whose boxes have every longitude; so the query box takes those longitudes."""
+        p = self.parts
+        lon_lo, lon_hi, lat_lo, lat_hi = (np.array(a, dtype=np.float64) for a in p.box)
+        for j in np.flatnonzero(p.pole != 0).tolist():
+            lon = p.lon[p.start[j]:p.start[j + 1]]
+            lon = lon[np.abs(p.lat[p.start[j]:p.start[j + 1]]) < 90.0]
+            if lon.size and lon.max() - lon.min() <= QUERY_PART_WIDTH:
+                lon_lo[j], lon_hi[j] = lon.min(), lon.max()
         return [(float(a), float(c), float(b), float(d)) for a, b, c, d in zip(lon_lo, lon_hi, lat_lo, lat_hi)]
 
 
@@ -493,32 +598,47 @@ def _edge_lat_ranges(e: Arcs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndarray:
-    """Which of the ``candidates`` parts meet query part ``j`` of ``q`` (bool per candidate)."""
+    """Which of the ``candidates`` parts meet query part ``j`` of ``q`` (bool per candidate).
+
+    Cheapest first: a shared pole; a candidate's representative vertex inside the query part (most
+    hits of a large query, decided without their edges); bounding caps apart (most misses); only the
+    candidates left get their edges built, for the query's vertex inside them and edge crossings.
+    """
     hit = np.zeros(candidates.size, dtype=bool)
     if candidates.size == 0:
         return hit
     j_ = np.array([j])
     if q.pole[j]:  # both reach the same pole: that point is common to both
         hit |= parts.pole[candidates] == q.pole[j]
-    rest = np.flatnonzero(~hit)
-    e = arcs(parts, candidates[rest])
-    e.owner = rest[e.owner]  # edges of the undecided candidates, owned by their position in candidates
     qe = arcs(q, j_)
-    # the query part's representative vertex inside a candidate polygon: one point against their edges
-    todo = ~hit & (parts.kind[candidates] == POLYGON)
-    if todo.any():
-        p = representative(q, j_)[0]
-        sel = e.take(np.flatnonzero(todo[e.owner]))
-        total = np.zeros(candidates.size)
-        np.add.at(total, sel.owner, winding_at(p, sel))
-        hit |= (np.abs(total) > math.pi) & (centres(parts, candidates) @ p > 0)
     # a candidate's representative vertex inside the query part
     todo = np.flatnonzero(~hit)
     if todo.size and q.kind[j] == POLYGON and len(qe):
-        points = representative(parts, candidates[todo])
-        total = winding_sum(points, qe)
-        facing = points @ centres(q, j_)[0] > 0
-        hit[todo[(np.abs(total) > math.pi) & facing]] = True
+        hit[todo[inside_part(representatives(parts)[candidates[todo]], q, j)]] = True
+    # bounding caps apart: the candidate cannot meet the query part
+    rest = np.flatnonzero(~hit)
+    if rest.size:
+        centre, radius = bounding_caps(parts)
+        q_centre, q_radius = (a[j] for a in bounding_caps(q))
+        reach = radius[candidates[rest]] + q_radius
+        rest = rest[(reach >= math.pi) | (_angle(q_centre, centre[candidates[rest]]) <= reach)]
+    if rest.size == 0:
+        return hit
+    e = arcs(parts, candidates[rest])
+    e.owner = rest[e.owner]  # edges of the undecided candidates, owned by their position in candidates
+    # the query part's representative vertex inside a candidate polygon: one point against their edges
+    polygons = rest[parts.kind[candidates[rest]] == POLYGON]
+    if polygons.size:
+        p = representative(q, j_)[0]
+        polygons = polygons[_angle(p, centre[candidates[polygons]]) <= radius[candidates[polygons]]]
+    if polygons.size:
+        is_polygon = np.zeros(candidates.size, dtype=bool)
+        is_polygon[polygons] = True
+        sel = e.take(np.flatnonzero(is_polygon[e.owner]))
+        total = np.zeros(candidates.size)
+        np.add.at(total, sel.owner, winding_at(p, sel))
+        inside = polygons[np.abs(total[polygons]) > math.pi]
+        hit[inside[centres(parts, candidates[inside]) @ p > 0]] = True
     # edges crossing: each query edge against the candidate edges within its latitudes and longitudes
     live = np.flatnonzero(~hit[e.owner])
     if live.size and len(qe):
@@ -528,33 +648,53 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
         q_lo, q_hi = _edge_lat_ranges(qe)
         q_lon_lo, q_lon_hi = _edge_lon_ranges(q, j_)
         crossed = np.zeros(len(e), dtype=bool)
-        for k in range(len(qe)):
-            near = np.flatnonzero((e_lo <= q_hi[k]) & (e_hi >= q_lo[k]) & (lon_lo <= q_lon_hi[k])
-                                  & (lon_hi >= q_lon_lo[k]) & ~crossed)
-            if near.size:
-                crossed[near] = crossing(e.take(near), qe.take(slice(k, k + 1)))[:, 0]
+        step = max(1, BLOCK // len(qe))
+        for b in range(0, len(e), step):   # candidate edge x query edge pairs whose windows meet
+            s_ = slice(b, b + step)
+            ei, qi = np.nonzero((e_lo[s_, None] <= q_hi) & (e_hi[s_, None] >= q_lo)
+                                & (lon_lo[s_, None] <= q_lon_hi) & (lon_hi[s_, None] >= q_lon_lo))
+            if ei.size:
+                ei += b
+                crossed[ei[crossing_pairs(e, ei, qe, qi)]] = True
         hit[e.owner[crossed]] = True
     return hit
 
 
 def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
-    """Which of the ``candidates`` parts come within the cap (bool per candidate)."""
+    """Which of the ``candidates`` parts come within the cap (bool per candidate).
+
+    Bounding caps decide most candidates: wholly within the radius, or wholly beyond it; the rest get
+    the exact tests (a vertex, an edge or the centre inside a polygon)."""
     hit = np.zeros(candidates.size, dtype=bool)
     if candidates.size == 0:
         return hit
     c = to_xyz(np.float64(cap.lon), np.float64(cap.lat))
+    centre, radius = bounding_caps(parts)
+    r = radius[candidates]
+    d = _angle(c, centre[candidates])
+    bounded = r < math.pi
+    hit |= bounded & (d + r <= cap.angle - CAP_MARGIN)
+    undecided = np.flatnonzero(~hit & ~(bounded & (d - r > cap.angle + CAP_MARGIN)))
+    if undecided.size:
+        hit[undecided] = _cap_hits_exact(parts, candidates[undecided], c, cap.angle)
+    return hit
+
+
+def _cap_hits_exact(parts: Parts, candidates: np.ndarray, c: np.ndarray, angle: float) -> np.ndarray:
+    hit = np.zeros(candidates.size, dtype=bool)
     # vertices (covers points)
     counts = np.diff(parts.start)[candidates]
     vertex_owner = np.repeat(np.arange(candidates.size), counts)
     first = np.cumsum(counts) - counts
     vi = parts.start[candidates][vertex_owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
-    near = _angle(c, to_xyz(parts.lon[vi], parts.lat[vi])) <= cap.angle
+    xyz = parts.xyz[vi] if parts.xyz is not None else to_xyz(parts.lon[vi], parts.lat[vi])
+    near = _angle(c, xyz) <= angle
     hit[vertex_owner[near]] = True
     e = arcs(parts, candidates)
     if len(e):
         rest = e.take(np.flatnonzero(~hit[e.owner]))
         if len(rest):  # an edge passing within the radius
-            hit[rest.owner[arc_distance(c, rest) <= cap.angle]] = True
+            hit[rest.owner[arc_distance(c, rest) <= angle]] = True
         # the centre inside a polygon
         rest = e.take(np.flatnonzero(~hit[e.owner] & (parts.kind[candidates][e.owner] == POLYGON)))
         if len(rest):
@@ -564,11 +704,35 @@ def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
     return hit
 
 
+def union_box(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """One (lon_min, lat_min, lon_max, lat_max) box holding every box of ``boxes`` (each with
+    lon_min <= lon_max in [0, 360]): their latitudes, and the shortest longitude arc over theirs (the
+    circle less its widest gap; ``lon_min > lon_max`` when it crosses 0°)."""
+    lat_min = min(b[1] for b in boxes)
+    lat_max = max(b[3] for b in boxes)
+    arcs_ = sorted((b[0], b[2]) for b in boxes)
+    merged = [list(arcs_[0])]
+    for lo, hi in arcs_[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    gaps = [(merged[k + 1][0] - merged[k][1], k) for k in range(len(merged) - 1)]
+    gaps.append((merged[0][0] + 360.0 - merged[-1][1], len(merged) - 1))
+    width, k = max(gaps)
+    if width <= 0.0:
+        return 0.0, lat_min, 360.0, lat_max
+    if k == len(merged) - 1:          # the widest gap is across 0°/360°: the arc does not cross it
+        return merged[0][0], lat_min, merged[-1][1], lat_max
+    return merged[k + 1][0], lat_min, merged[k][1], lat_max
+
+
 def matching_rows(parts: Parts, query: Cap | Region, rows: np.ndarray | None, size: int,
                   box_mask: Any) -> np.ndarray:
     """Sorted product rows (among ``rows``, or all) whose footprint meets ``query``.
 
-    ``box_mask(boxes)`` gives, per part, whether its box meets any of the query boxes.
+    ``box_mask(boxes, within=None)`` gives, per part (of ``within`` only, when given), whether its box
+    meets any of the query boxes.
     """
     wanted = np.ones(size, dtype=bool)
     if rows is not None:
@@ -577,8 +741,13 @@ def matching_rows(parts: Parts, query: Cap | Region, rows: np.ndarray | None, si
     if isinstance(query, Cap):
         candidates = np.flatnonzero(box_mask([query.box()]) & wanted[parts.row])
         return np.unique(parts.row[candidates[cap_hits(parts, candidates, query)]])
-    for j, box in enumerate(query.boxes()):  # each query part against the parts in its own box
-        candidates = np.flatnonzero(box_mask([box]) & wanted[parts.row])
+    boxes = query.boxes()
+    # one pass over every part for the union of the query boxes, then each query part against those
+    # of the candidates in its own box
+    pool = np.flatnonzero(box_mask([union_box(boxes)] if len(boxes) > 1 else boxes) & wanted[parts.row])
+    for j, box in enumerate(boxes):
+        candidates = pool[box_mask([box], pool)] if len(boxes) > 1 else pool
+        candidates = candidates[wanted[parts.row[candidates]]]
         found = parts.row[candidates[part_hits(parts, candidates, query.parts, j)]]
         wanted[found] = False  # found: not tested again
     rows_found = np.ones(size, dtype=bool) if rows is None else np.zeros(size, dtype=bool)

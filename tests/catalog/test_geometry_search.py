@@ -258,3 +258,58 @@ def test_a_catalog_saved_before_the_geometry_fields_still_opens(tmp_path):
     table = pq.read_table(parquet)
     pq.write_table(table.drop_columns(list(LATER_FIELDS)).replace_schema_metadata(table.schema.metadata), parquet)
     assert [r.uid for r in Catalog.read_parquet(str(parquet)).records()] == [r.uid for r in cat.records()]
+
+
+# ---- the shortcuts of the search: each equal to the exact test it stands in for ------------------------
+from archive_fed.catalog import sphere  # noqa: E402
+
+
+def test_bounding_caps_hold_every_vertex_and_edge_point():
+    rng = np.random.default_rng(5)
+    geometries = []
+    for _ in range(300):
+        lon, lat = float(rng.uniform(0, 360)), float(np.degrees(np.arcsin(rng.uniform(-1, 1))))
+        corners = scene_corners(lon, lat, float(rng.uniform(0.1, 20)), float(rng.uniform(0.1, 10)),
+                                float(rng.uniform(0, 90)))
+        geometries.append(geo.polygon_from_corners([c[0] for c in corners], [c[1] for c in corners]))
+    pieces: list = []
+    for row, g in enumerate(geometries):
+        sphere._add_geometry(pieces, row, g)  # noqa: SLF001
+    parts = sphere._assemble(pieces)  # noqa: SLF001
+    centre, radius = sphere.bounding_caps(parts)
+    a, b, owner = sphere.edges(parts, np.arange(parts.size))
+    for t in np.linspace(0, 1, 7):   # points along every edge (great-circle interpolation)
+        p = a * (1 - t) + b * t
+        p /= np.linalg.norm(p, axis=1)[:, None]
+        angle = np.arccos(np.clip(np.einsum("ij,ij->i", p, centre[owner]), -1, 1))
+        bounded = radius[owner] < math.pi
+        assert np.all(angle[bounded] <= radius[owner][bounded] + 1e-12)
+    assert np.mean(radius < math.pi) > 0.9   # scenes this small are bounded
+
+
+def test_planar_inside_test_equals_the_winding_number():
+    rng = np.random.default_rng(9)
+    for k in range(40):
+        lon, lat = float(rng.uniform(0, 360)), float(rng.choice([-1, 1]) * rng.uniform(0, 89))
+        corners = scene_corners(lon, lat, float(rng.uniform(1, 30)), float(rng.uniform(1, 20)),
+                                float(rng.uniform(0, 90)))
+        q = sphere.parse_query({"type": "Polygon", "coordinates": [[list(c) for c in corners + corners[:1]]]})
+        # points off the poles: a pole is a vertex of the parts that reach it, on their boundary, where
+        # neither test (nor S2) has a meaning; the search never tests a pole vertex
+        points = sphere.to_xyz(rng.uniform(lon - 40, lon + 40, 4000),
+                               np.clip(rng.uniform(lat - 30, lat + 30, 4000), -89.99, 89.99))
+        for j in range(q.parts.size):
+            qe = sphere.arcs(q.parts, np.array([j]))
+            winding = (np.abs(sphere.winding_sum(points, qe)) > math.pi) \
+                & (points @ sphere.centres(q.parts, np.array([j]))[0] > 0)
+            assert np.array_equal(sphere.inside_part(points, q.parts, j), winding), (k, j)
+
+
+@pytest.mark.parametrize("boxes, expected", [
+    ([(0, 80, 90, 90), (90, 80, 180, 90), (180, 80, 270, 90), (270, 80, 360, 90)], (0, 80, 360, 90)),
+    ([(350, -10, 360, 5), (0, -12, 10, 4)], (350, -12, 10, 5)),
+    ([(100, -89, 180, -76), (180, -89, 270, -74), (270, -86, 273, -84)], (100, -89, 273, -74)),
+    ([(10, 0, 20, 1), (200, 0, 210, 1)], (200, 0, 20, 1)),
+])
+def test_union_box_holds_every_box_in_the_shortest_arc(boxes, expected):
+    assert sphere.union_box(boxes) == pytest.approx(expected)
