@@ -147,6 +147,16 @@ def _check(task: FileTask, path: str, size: int, md5: str | None, server_size: i
     return "size"
 
 
+def _drop_empty_part(path: str) -> None:
+    """A failed fetch that got no byte leaves nothing behind (a .part with bytes stays, to resume)."""
+    part = path + ".part"
+    try:
+        if os.path.getsize(part) == 0:
+            _remove(part, part + ".json", part + ".json.tmp")
+    except OSError:
+        pass
+
+
 class FileFetcher:
     """Fetch :class:`FileTask` s into ``dest`` with ``transport``; ``progress(n)`` is told every n bytes."""
 
@@ -177,6 +187,7 @@ class FileFetcher:
         except VerifyError as exc:
             return self._quarantine(task, path, exc)
         except ArchiveFedError as exc:
+            _drop_empty_part(path)
             return FileResult(task, Outcome.FAILED, path, error=type(exc).__name__, message=str(exc))
         except OSError as exc:
             return FileResult(task, Outcome.FAILED, path, error="OSError",
