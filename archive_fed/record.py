@@ -382,3 +382,32 @@ def _python_values(kind: str, column: pa.ChunkedArray) -> list[Any]:
     else:
         values = array.to_numpy(zero_copy_only=False).tolist()
     return values
+
+
+# --- categorical columns (the catalog keeps CATEGORICAL fields as integer codes) ----------------------
+@dataclasses.dataclass(frozen=True)
+class Codes:
+    """A categorical column: ``categories[codes]`` is the text, code ``-1`` is missing (``""``)."""
+
+    codes: np.ndarray
+    categories: np.ndarray  # object array of distinct non-empty strings
+
+    def decode(self) -> np.ndarray:
+        """The text of every row (``""`` where missing)."""
+        table = np.empty(len(self.categories) + 1, dtype=object)
+        table[:-1] = self.categories
+        table[-1] = ""  # code -1 indexes the last slot
+        text: np.ndarray = table[self.codes]
+        return text
+
+    def take(self, index: np.ndarray | slice) -> "Codes":
+        """Some rows, sharing the category table."""
+        return Codes(self.codes[index], self.categories)
+
+
+def code_dtype(n_categories: int) -> np.dtype:
+    """The smallest signed integer type holding ``n_categories`` codes and -1."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)

@@ -15,7 +15,7 @@ from archive_fed import missions
 from archive_fed.catalog import Catalog
 from archive_fed.catalog.export import vocab
 from archive_fed.errors import ArchiveFedError, CatalogError, SourceError, TimeError
-from archive_fed.federated.query import Query
+from archive_fed.sources.query import Query
 from archive_fed.record import PROCESSING_LEVELS, ProductRecord
 from archive_fed.times import user_time
 

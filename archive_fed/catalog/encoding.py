@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -33,6 +32,7 @@ import xarray as xr
 from ..errors import CatalogError
 from ..times import user_time
 from ..record import CATEGORICAL as CATEGORICAL  # re-exported: the fields kept as integer codes
+from ..record import Codes as Codes, code_dtype as code_dtype  # re-exported: the categorical column
 from ..record import FIELDS, INT, LIST, STR, TIME, ProductRecord
 
 DIM = "product"
@@ -43,30 +43,6 @@ TEXT_KINDS = (STR, LIST)
 MAX_EXACT_INT = 2 ** 53
 NAT = np.iinfo(np.int64).min
 _UTC = _dt.timezone.utc
-
-
-@dataclass(frozen=True)
-class Codes:
-    """A categorical column: ``categories[codes]`` is the text, code ``-1`` is missing (``""``)."""
-
-    codes: np.ndarray
-    categories: np.ndarray  # object array of distinct non-empty strings
-
-    def decode(self) -> np.ndarray:
-        table = np.empty(len(self.categories) + 1, dtype=object)
-        table[:-1] = self.categories
-        table[-1] = ""  # code -1 indexes the last slot
-        return table[self.codes]
-
-    def take(self, index: np.ndarray | slice) -> "Codes":
-        return Codes(self.codes[index], self.categories)
-
-
-def code_dtype(n_categories: int) -> np.dtype:
-    for dtype in (np.int8, np.int16, np.int32):
-        if n_categories < np.iinfo(dtype).max:
-            return np.dtype(dtype)
-    return np.dtype(np.int64)
 
 
 def factorize(values: np.ndarray) -> Codes:

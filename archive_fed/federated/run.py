@@ -23,7 +23,7 @@ from ..record import ProductRecord
 from ..sources import Source, available, create, get
 from . import cache
 from .merge import FederatedCatalog, concat, merge
-from .query import Query
+from ..sources.query import Query
 
 __all__ = ["search", "SourceStatus", "FederatedCatalog", "default_sources", "resolve_sources"]
 

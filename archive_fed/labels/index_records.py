@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import missions
-from ..catalog.encoding import CATEGORICAL, Codes
+from ..record import CATEGORICAL, Codes
 from ..record import FIELDS, FLOAT, INT
 from .base import Block
 from .normalize import pds3_fields

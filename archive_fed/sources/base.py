@@ -129,7 +129,7 @@ class Source:
 
     # ---- federated search (archive_fed.search) -------------------------------------------------------
     def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
-        """Records the service selects for ``query`` (an :class:`archive_fed.federated.query.Query`),
+        """Records the service selects for ``query`` (an :class:`archive_fed.sources.query.Query`),
         the filters pushed down into its own query language; may include products the filters reject
         (the caller filters locally). ``limit`` is a hint: the caller stops iterating once it has enough,
         and paging stops with it. Only query services (``query_service = True``) implement it."""

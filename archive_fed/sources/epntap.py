@@ -256,7 +256,7 @@ class EPNTAPSource(RecordSource):
     def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
         """ADQL on ``target_name``, ``instrument_host_name``, ``time_min``/``time_max`` (JD) and
         ``c1``/``c2`` for ``query`` (the source's own ``where`` is ``AND``-ed in)."""
-        from ..federated.query import epntap_where
+        from .query import epntap_where
 
         options, where = epntap_where(query)
         own = self.options.get("where")

@@ -271,7 +271,7 @@ class ODESource(RecordSource):
     def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
         """ODE's own filters (``ihid``/``iid``, ``target``, ``minlat``…/``westernlon``…, ``minobtime``…) for
         ``query``; a box across 0° is asked as two boxes and products of both are yielded once."""
-        from ..federated.query import ode_options
+        from .query import ode_options
 
         seen: set[str] = set()
         for options in ode_options(query, self.options.get("target", "moon")):

@@ -235,7 +235,7 @@ class PDAPSource(RecordSource):
 
     def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
         """PDAP parameters (``TARGET_NAME``, mapped ``INSTRUMENT_HOST_ID``/``INSTRUMENT_ID``) for ``query``."""
-        from ..federated.query import pdap_options
+        from .query import pdap_options
 
         yield from self.records_with(**pdap_options(query))
 

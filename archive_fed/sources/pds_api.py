@@ -447,7 +447,7 @@ class PDSAPISource(RecordSource):
     def search(self, query: Any, limit: int | None = None) -> Iterator[ProductRecord]:
         """The filters as one bracketed ``q`` group on target, investigation, time and
         ``cart:Bounding_Coordinates`` properties (the source's own ``q`` is ``and``-ed in)."""
-        from ..federated.query import pds_api_q
+        from .query import pds_api_q
 
         q = pds_api_q(query, product_class=self.options.get("product_class", "Product_Observational"),
                       target=self.target)

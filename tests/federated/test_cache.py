@@ -14,7 +14,7 @@ import pytest
 
 import archive_fed as af
 from archive_fed.federated import cache
-from archive_fed.federated.query import Query
+from archive_fed.sources.query import Query
 from archive_fed.testing.federated import build
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 import archive_fed as af
 from archive_fed import cli
 from archive_fed.federated import merge, run
-from archive_fed.federated.query import Query
+from archive_fed.sources.query import Query
 from archive_fed.testing.federated import build
 from archive_fed.testing.faults import FaultPlan
 from archive_fed.testing.servers import ArchiveServer
