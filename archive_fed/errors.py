@@ -77,5 +77,14 @@ class ProductError(ArchiveFedError):
     """A product's data could not be decoded as the label describes it."""
 
 
+class DependencyError(ArchiveFedError, ImportError):
+    """An optional dependency a feature needs is not installed; ``package`` names it and the message
+    says which ``archive_fed[extra]`` brings it."""
+
+    def __init__(self, message: str, *, package: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.package = package
+
+
 class LabelWarning(UserWarning):
     """A label was read in lenient mode despite a defect."""

@@ -101,11 +101,12 @@ def _signed_area(ring: Sequence[tuple[float, float]]) -> float:
     return 0.5 * sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]))
 
 
-def _unroll(lons: Sequence[float], lats: Sequence[float], step: float
-            ) -> tuple[list[tuple[float, float]], float]:
+def _unroll(lons: Sequence[float], lats: Sequence[float], step: float,
+            turns: Sequence[float] | None = None) -> tuple[list[tuple[float, float]], float]:
     """The ring with continuous longitudes along its great-circle edges, a vertex inserted wherever an edge
     crosses a multiple of ``step`` degrees, and closed (its last vertex is the first shifted by the
-    winding); and the winding (total change of longitude)."""
+    winding); and the winding (total change of longitude). ``turns``: the change of longitude along each
+    edge when the caller knows it (edges along a pole), else the shorter way round (0 to or from a pole)."""
     # a vertex within SNAP of a cut meridian is put on it: no sliver between it and a crossing point
     lons = [round(lon / step) * step if abs(lon - round(lon / step) * step) < SNAP else lon for lon in lons]
     points = [(wrap360(lons[0]), float(lats[0]))]
@@ -114,12 +115,18 @@ def _unroll(lons: Sequence[float], lats: Sequence[float], step: float
     for i in range(n):
         lon1, lat1 = points[-1]
         lon2, lat2 = float(lons[(i + 1) % n]), float(lats[(i + 1) % n])
-        delta = 0.0 if abs(lat1) >= 90.0 or abs(lat2) >= 90.0 else (lon2 - lon1 + 180.0) % 360.0 - 180.0
+        if turns is not None:
+            delta = float(turns[i])
+        elif abs(lat1) >= 90.0 or abs(lat2) >= 90.0:
+            delta = 0.0
+        else:
+            delta = (lon2 - lon1 + 180.0) % 360.0 - 180.0
         end = lon1 + delta
         lo, hi = sorted((lon1, end))
         cuts = [k * step for k in range(math.floor(lo / step) + 1, math.ceil(hi / step))]
+        along_pole = abs(lat1) >= 90.0 and lat1 == lat2
         for cut in (reversed(cuts) if delta < 0 else cuts):
-            points.append((cut, _meridian_crossing(lon1, lat1, end, lat2, cut)))
+            points.append((cut, lat1 if along_pole else _meridian_crossing(lon1, lat1, end, lat2, cut)))
         winding += delta
         points.append((end, lat2))
     return points, winding
@@ -197,6 +204,56 @@ def ring_parts(lons: Sequence[float], lats: Sequence[float], step: float = 360.0
         if _signed_area(ring) < 0:
             ring.reverse()
     return _clip_strips(ring, step)
+
+
+def split_part(lons: Sequence[float], lats: Sequence[float], step: float = PART_WIDTH
+               ) -> list[list[tuple[float, float]]]:
+    """A footprint part cut at every multiple of ``step`` degrees of longitude, as counter-clockwise open
+    lon/lat rings in [0, 360].
+
+    The part is read as :func:`ring_parts` writes them: great-circle edges between consecutive vertices,
+    and a run of vertices at latitude ±90 is that pole, the ring going along it from the meridian it
+    reached the pole on to the one it leaves on (so a cap part closed through its pole, however wide,
+    comes out as strips of that cap). A ring without a vertex on a pole is given to :func:`ring_parts`.
+
+    >>> cap = [(0.0, -80.0), (120.0, -80.0), (240.0, -80.0), (360.0, -80.0), (360.0, -90.0), (0.0, -90.0)]
+    >>> [(min(x for x, _ in p), max(x for x, _ in p)) for p in split_part(*zip(*cap), step=90.0)]
+    [(0.0, 90.0), (90.0, 180.0), (180.0, 270.0), (270.0, 360.0)]
+    """
+    lons, lats = [float(v) for v in lons], [float(v) for v in lats]
+    n = len(lons)
+    at_pole = [abs(lat) >= 90.0 for lat in lats]
+    if not any(at_pole):
+        return ring_parts(lons, lats, step)
+    if all(at_pole):
+        return []
+    # a run of pole vertices becomes two: on the meridian of the edge that reaches the pole, and on the
+    # meridian of the edge that leaves it
+    ring: list[tuple[float, float]] = []
+    for i in range(n):
+        if not at_pole[i]:
+            ring.append((lons[i], lats[i]))
+            continue
+        pole = math.copysign(90.0, lats[i])
+        if not at_pole[i - 1]:
+            ring.append((lons[i - 1], pole))
+        if not at_pole[(i + 1) % n]:
+            ring.append((lons[(i + 1) % n], pole))
+    m = len(ring)
+    turns: list[float | None] = []
+    for i in range(m):
+        (lon1, lat1), (lon2, lat2) = ring[i], ring[(i + 1) % m]
+        if abs(lat1) >= 90.0 and abs(lat2) >= 90.0:
+            turns.append(None)  # along the pole: whatever closes the ring
+        elif abs(lat1) >= 90.0 or abs(lat2) >= 90.0:
+            turns.append(0.0)   # a meridian to or from the pole
+        else:
+            turns.append((lon2 - lon1 + 180.0) % 360.0 - 180.0)
+    rest = -sum(t for t in turns if t is not None)
+    first = turns.index(None)
+    closing = [rest if i == first else (t or 0.0) for i, t in enumerate(turns)]
+    points, _ = _unroll([p[0] for p in ring], [p[1] for p in ring], step, closing)
+    return _clip_strips(_dedupe(points), step)
 
 
 # ---- footprints from label coordinates --------------------------------------------------------------

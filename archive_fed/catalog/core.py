@@ -597,6 +597,28 @@ class Catalog:
         from .export import to_csv
         return to_csv(self, out, **options)
 
+    # --- coverage (issue 17): a thin delegate to archive_fed.catalog.coverage ----------------------
+    def coverage(self, max_depth: int = 10) -> Any:
+        """Where these products observed, as an IVOA MOC (a :class:`mocpy.MOC`, HEALPix cells down to
+        order ``max_depth``; 10 is about 1.7 km on the Moon).
+
+        mocpy calls it a sky MOC in ICRS, but the frame is only a container: its longitude is the east
+        longitude on the Moon and its latitude the planetocentric latitude, so ``sky_fraction`` is the
+        fraction of the lunar sphere, and ``a.coverage().intersection(b.coverage())`` is where two
+        catalogs overlap. Footprint polygons give the cells they meet, a product with only a lon/lat box
+        its box, a lander point the cell holding it; products with none of these are left out and
+        counted in a :class:`~archive_fed.catalog.coverage.CoverageWarning` (``.skipped``). Needs mocpy
+        (``pip install 'archive_fed[geometry]'``), else :class:`~archive_fed.errors.DependencyError`.
+        See :mod:`archive_fed.catalog.coverage`.
+
+        >>> moc = cat.search(mission="kaguya").coverage(max_depth=8)   # doctest: +SKIP
+        >>> moc.sky_fraction                                             # doctest: +SKIP
+        0.0123
+        >>> moc.save("kaguya.fits", format="fits")                      # doctest: +SKIP
+        """
+        from .coverage import catalog_coverage
+        return catalog_coverage(self, max_depth)
+
     # --- getting the data: a thin delegate to archive_fed.retrieval -------------------------------
     def download(self, dest: str, *, include: Sequence[str] = ("label", "data"), workers: int = 8,
                  verify: bool = True, **options: Any) -> Any:
