@@ -20,7 +20,7 @@ from .errors import ArchiveFedError, CatalogError
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = CatalogError,
-                 what: str = "file", temporary: str | None = None) -> Iterator[str]:
+                 what: str = "file", temporary: str | None = None, durable: bool = True) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on a clean exit, fsync it and move it over ``path``.
 
     Parameters
@@ -34,6 +34,10 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
     temporary : str, optional
         A fixed temporary name (in the target's folder) instead of a unique one: for files one writer
         owns, whose leftover after a ``kill -9`` the owner removes by that name.
+    durable : bool
+        fsync before the rename (default). ``False`` for state whose loss after a power cut costs only
+        redone work (a download's ``.part`` sidecar): the rename still makes it whole or absent after a
+        ``kill -9``, and a file torn by a power cut must then be readable as "no state".
 
     Examples
     --------
@@ -49,12 +53,13 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         yield temporary
-        # fsync before the rename: after a crash the new name must not point at unwritten blocks
-        fd = os.open(temporary, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if durable:
+            # fsync before the rename: after a crash the new name must not point at unwritten blocks
+            fd = os.open(temporary, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(temporary, target)
     except OSError as exc:
         raise error(f"cannot write {what}: {exc.strerror or exc}", path=os.fspath(path)) from exc
@@ -65,8 +70,8 @@ def atomic_write(path: str | os.PathLike, *, error: type[ArchiveFedError] = Cata
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, error: type[ArchiveFedError] = CatalogError,
-                      what: str = "file", temporary: str | None = None) -> None:
+                      what: str = "file", temporary: str | None = None, durable: bool = True) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, as :func:`atomic_write` does."""
-    with atomic_write(path, error=error, what=what, temporary=temporary) as tmp:
+    with atomic_write(path, error=error, what=what, temporary=temporary, durable=durable) as tmp:
         with open(tmp, "w", encoding="utf-8") as stream:
             stream.write(text)

@@ -122,3 +122,21 @@ def test_cursor_that_is_not_json_is_a_typed_error(tmp_path):
     assert not os.path.exists(state.cursor_path)
     state.save_cursor({"page": 3})
     assert state.load_cursor() == {"page": 3} and json.loads(Path(state.cursor_path).read_text()) == {"page": 3}
+
+
+def test_durable_writes_fsync_and_the_download_sidecar_does_not(tmp_path, monkeypatch):
+    from archive_fed.atomic import atomic_write_text
+    from archive_fed.retrieval import fetch
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    atomic_write_text(tmp_path / "a.json", "{}")
+    assert len(synced) == 1
+    atomic_write_text(tmp_path / "b.json", "{}", durable=False)
+    fetch._write_meta(str(tmp_path / "f.part.json"), {"url": "http://x/f"})  # noqa: SLF001
+    assert len(synced) == 1
+    assert json.loads((tmp_path / "b.json").read_text()) == {}
+    assert fetch._read_meta(str(tmp_path / "f.part.json")) == {"url": "http://x/f"}  # noqa: SLF001
+    (tmp_path / "f.part.json").write_text('{"url": "http://x/f", "si')   # torn by a power cut
+    assert fetch._read_meta(str(tmp_path / "f.part.json")) == {}          # read as no state: start over  # noqa: SLF001
