@@ -240,22 +240,13 @@ class SearchIndex:
         """Rows (among ``rows``, or all) whose footprint meets ``query`` on the sphere."""
         parts, arrays = self.parts()
 
-        sliced: list = [None, None]   # the last ``within`` and its arrays (one pool, several parts)
+        def box_masks(boxes: list, within: np.ndarray | None = None) -> np.ndarray:
+            subset = arrays if within is None else tuple(a[within] for a in arrays)
+            return np.array([self.box_mask(subset, QueryBox.parse((lon_min, lat_min, lon_max, lat_max)))
+                             for lon_min, lat_min, lon_max, lat_max in boxes], dtype=bool).reshape(
+                                 len(boxes), len(subset[0]))
 
-        def box_mask(boxes: list, within: np.ndarray | None = None) -> np.ndarray:
-            if within is None:
-                subset = arrays
-            elif sliced[0] is within:
-                subset = sliced[1]
-            else:
-                subset = tuple(a[within] for a in arrays)
-                sliced[:] = [within, subset]
-            mask = np.zeros(len(subset[0]), dtype=bool)
-            for lon_min, lat_min, lon_max, lat_max in boxes:
-                mask |= self.box_mask(subset, QueryBox.parse((lon_min, lat_min, lon_max, lat_max)))
-            return mask
-
-        return sphere.matching_rows(parts, query, rows, self.size, box_mask)
+        return sphere.matching_rows(parts, query, rows, self.size, box_masks)
 
     def range_mask(self, field: str, bounds: Sequence[Any], rows: np.ndarray | None = None) -> np.ndarray:
         """Products whose ``{field}_min``–``{field}_max`` range overlaps ``bounds`` = (lo, hi), either

@@ -324,18 +324,9 @@ def _sign(v: np.ndarray) -> np.ndarray:
     return np.where(np.abs(v) < COPLANAR, 0.0, np.sign(v))
 
 
-def crossing(e: Arcs, q: Arcs) -> np.ndarray:
-    """``(len(e), len(q))``: whether each arc of ``e`` crosses each arc of ``q`` (arcs shorter than
-    180°): the four orientations (A,C,B), (B,D,A), (C,B,D), (D,A,C) agree and none is zero."""
-    acb = _sign(-(e.n @ q.a.T))
-    bda = _sign(e.n @ q.b.T)
-    cbd = _sign(-(e.b @ q.n.T))
-    dac = _sign(e.a @ q.n.T)
-    return (acb != 0) & (acb == bda) & (bda == cbd) & (cbd == dac)
-
-
 def crossing_pairs(e: Arcs, ei: np.ndarray, q: Arcs, qi: np.ndarray) -> np.ndarray:
-    """:func:`crossing` of the pairs (arc ``ei[k]`` of ``e``, arc ``qi[k]`` of ``q``), one per pair."""
+    """Whether arc ``ei[k]`` of ``e`` crosses arc ``qi[k]`` of ``q``, per pair (arcs shorter than 180°):
+    the four orientations (A,C,B), (B,D,A), (C,B,D), (D,A,C) agree and none is zero."""
     def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", x, y)
 
@@ -728,25 +719,26 @@ def union_box(boxes: list[tuple[float, float, float, float]]) -> tuple[float, fl
 
 
 def matching_rows(parts: Parts, query: Cap | Region, rows: np.ndarray | None, size: int,
-                  box_mask: Any) -> np.ndarray:
+                  box_masks: Any) -> np.ndarray:
     """Sorted product rows (among ``rows``, or all) whose footprint meets ``query``.
 
-    ``box_mask(boxes, within=None)`` gives, per part (of ``within`` only, when given), whether its box
-    meets any of the query boxes.
+    ``box_masks(boxes, within=None)`` gives, per query box, whether each part's box (of the parts
+    ``within`` only, when given) meets it: a ``(len(boxes), parts)`` bool array.
     """
     wanted = np.ones(size, dtype=bool)
     if rows is not None:
         wanted[:] = False
         wanted[rows] = True
     if isinstance(query, Cap):
-        candidates = np.flatnonzero(box_mask([query.box()]) & wanted[parts.row])
+        candidates = np.flatnonzero(box_masks([query.box()])[0] & wanted[parts.row])
         return np.unique(parts.row[candidates[cap_hits(parts, candidates, query)]])
     boxes = query.boxes()
     # one pass over every part for the union of the query boxes, then each query part against those
     # of the candidates in its own box
-    pool = np.flatnonzero(box_mask([union_box(boxes)] if len(boxes) > 1 else boxes) & wanted[parts.row])
-    for j, box in enumerate(boxes):
-        candidates = pool[box_mask([box], pool)] if len(boxes) > 1 else pool
+    pool = np.flatnonzero(box_masks([union_box(boxes)])[0] & wanted[parts.row])
+    own = box_masks(boxes, pool) if len(boxes) > 1 else np.ones((1, pool.size), dtype=bool)
+    for j in range(len(boxes)):
+        candidates = pool[own[j]]
         candidates = candidates[wanted[parts.row[candidates]]]
         found = parts.row[candidates[part_hits(parts, candidates, query.parts, j)]]
         wanted[found] = False  # found: not tested again
