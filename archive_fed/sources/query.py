@@ -132,6 +132,16 @@ def julian_day(when: _dt.datetime) -> float:
 
 
 # ---- ODE ------------------------------------------------------------------------------------------
+def _service_ids(service: str, query: Query) -> tuple[str | None, str | None]:
+    """The service's own mission (host) id and, under it, instrument id for ``query`` (from
+    ``missions.toml``); the instrument only where the mission maps."""
+    slug = query.one("mission")
+    host = missions.service_host(service, slug)
+    if not host:
+        return None, None
+    return host, missions.service_instrument(service, slug, query.one("instrument"))
+
+
 def ode_options(query: Query, target: str | None = "moon") -> list[dict[str, Any]]:
     """Options of :class:`~archive_fed.sources.ode.ODESource` for ``query``: one set per request
     (a box across 0° becomes two requests, ``[west, 360]`` and ``[0, east]``)."""
@@ -141,13 +151,11 @@ def ode_options(query: Query, target: str | None = "moon") -> list[dict[str, Any
         options["target"] = wanted.lower()
     elif query.target:
         return [{}]          # several targets: ask for the source's default and filter locally
-    slug = query.one("mission")
-    host = missions.service_host("ode", slug)
+    host, iid = _service_ids("ode", query)
     if host:
         options["ihid"] = host
-        iid = missions.service_instrument("ode", slug, query.one("instrument"))
-        if iid:
-            options["iid"] = iid
+    if iid:
+        options["iid"] = iid
     if query.start:
         options["start"] = query.start - TIME_PAD
     if query.stop:
@@ -235,11 +243,9 @@ def pdap_options(query: Query) -> dict[str, Any]:
     wanted = query.one("target")
     if wanted:
         options["target"] = wanted.upper()
-    slug = query.one("mission")
-    host = missions.service_host("pdap", slug)
+    host, instrument = _service_ids("pdap", query)
     if host:
         options["instrument_host_id"] = host
-        instrument = missions.service_instrument("pdap", slug, query.one("instrument"))
-        if instrument:
-            options["instrument_id"] = instrument
+    if instrument:
+        options["instrument_id"] = instrument
     return options
