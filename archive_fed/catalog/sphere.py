@@ -60,10 +60,19 @@ class Parts:
     xyz: np.ndarray | None = None   # float64 (V, 3): the vertices as unit vectors
     _caps: tuple[np.ndarray, np.ndarray] | None = None  # bounding_caps(), computed once
     _reps: np.ndarray | None = None                      # representative() of every part, once
+    _counts: np.ndarray | None = None                    # vertices per part, once
+    _runs: "Runs | None" = None                          # runs(), computed once
 
     @property
     def size(self) -> int:
         return len(self.row)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Vertices per part (int64, (P,))."""
+        if self._counts is None or len(self._counts) != self.size:
+            self._counts = np.diff(self.start)
+        return self._counts
 
 
 # ---- building parts --------------------------------------------------------------------------------
@@ -196,21 +205,31 @@ def _assemble(pieces: list) -> Parts:
 def _boxes(parts: Parts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per part: a lon/lat box (SPEC §1 convention) that holds it on the sphere."""
     start = parts.start[:-1]
-    counts = np.diff(parts.start)
+    counts = parts.counts
     lon_lo = np.minimum.reduceat(parts.lon, start) if len(start) else np.zeros(0)
     lon_hi = np.maximum.reduceat(parts.lon, start) if len(start) else np.zeros(0)
     lat_lo = np.minimum.reduceat(parts.lat, start) if len(start) else np.zeros(0)
     lat_hi = np.maximum.reduceat(parts.lat, start) if len(start) else np.zeros(0)
+    # a part with one pole as a vertex and its other vertices within 90° of longitude is the sector
+    # they bound with that pole: its other points keep within their longitudes (edges between them
+    # span less than 180° and do not pass over a pole; edges to the pole run along their meridians)
+    polar = (lat_hi >= 90.0) != (lat_lo <= -90.0)
+    off_pole = np.abs(parts.lat) < 90.0
+    sector_lo = np.minimum.reduceat(np.where(off_pole, parts.lon, np.inf), start) if len(start) else lon_lo
+    sector_hi = np.maximum.reduceat(np.where(off_pole, parts.lon, -np.inf), start) if len(start) else lon_hi
+    sector = polar & (sector_lo <= sector_hi) & (sector_hi - sector_lo <= QUERY_PART_WIDTH)
     # great-circle edges bulge poleward: the extreme latitude of each edge whose apex lies on it
     for begin in range(0, parts.size, BULGE_BLOCK):
         which = np.arange(begin, min(begin + BULGE_BLOCK, parts.size))
         north, south = _bulges(parts, which)
         lat_hi[which] = np.maximum(lat_hi[which], north)
         lat_lo[which] = np.minimum(lat_lo[which], south)
-    # a part reaching a pole, or wider than half the globe in its vertices, gets every longitude
-    wide = (lon_hi - lon_lo > 180.0) | (lat_hi >= 90.0) | (lat_lo <= -90.0)
-    lon_lo = np.where(wide, 0.0, lon_lo)
-    lon_hi = np.where(wide, 360.0, lon_hi)
+    # any other part reaching a pole, or wider than half the globe in its vertices, gets every longitude;
+    # a pole is common to every part reaching it, which the box test takes apart from longitudes
+    # (search.SearchIndex.box_mask: a box reaching a pole meets every part that reaches it)
+    wide = ((lon_hi - lon_lo > 180.0) | (lat_hi >= 90.0) | (lat_lo <= -90.0)) & ~sector
+    lon_lo = np.where(sector, sector_lo, np.where(wide, 0.0, lon_lo))
+    lon_hi = np.where(sector, sector_hi, np.where(wide, 360.0, lon_hi))
     single = counts == 1
     lon_hi = np.where(single & ~wide, lon_lo, lon_hi)
     return lon_lo, lon_hi, lat_lo, lat_hi
@@ -222,49 +241,127 @@ def _bulges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     north = np.full(which.size, -np.inf)
     south = np.full(which.size, np.inf)
     a, b, part = edges(parts, which)
-    if not len(a):
-        return north, south
+    if len(a):
+        edge_north, edge_south = edge_bulges(a, b)
+        np.maximum.at(north, part, edge_north)
+        np.minimum.at(south, part, edge_south)
+    return north, south
+
+
+def edge_bulges(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per great-circle edge ``a → b``: the latitude of its northern / southern apex where that apex lies
+    between its ends (-inf / +inf where it does not, and for degenerate edges)."""
+    north = np.full(len(a), -np.inf)
+    south = np.full(len(a), np.inf)
     n = _cross(a, b)
     norm = np.linalg.norm(n, axis=1)
-    ok = norm > 1e-15
+    ok = np.flatnonzero(norm > 1e-15)
     n = n[ok] / norm[ok, None]
-    a, b, part = a[ok], b[ok], part[ok]
+    a, b = a[ok], b[ok]
     apex_lat = np.degrees(np.arccos(np.clip(np.abs(n[:, 2]), 0.0, 1.0)))
     u = -n[:, 2:3] * n  # the northern apex (z - nz n) / |z - nz n|
     u[:, 2] += 1.0
     u_norm = np.linalg.norm(u, axis=1)
     good = u_norm > 1e-15
     u[good] /= u_norm[good, None]
-    for sign, extreme, reduce in ((1.0, north, np.maximum), (-1.0, south, np.minimum)):
+    for sign, extreme in ((1.0, north), (-1.0, south)):
         w = sign * u
         on_arc = good & (np.einsum("ij,ij->i", _cross(a, w), n) > 0) \
             & (np.einsum("ij,ij->i", _cross(w, b), n) > 0)
-        reduce.at(extreme, part[on_arc], sign * apex_lat[on_arc])
+        extreme[ok[on_arc]] = sign * apex_lat[on_arc]
     return north, south
+
+
+def edge_counts(parts: Parts, which: np.ndarray) -> np.ndarray:
+    """Great-circle edges of each part ``which``: polygons are closed, lines are not, points have none."""
+    counts = parts.counts[which]
+    kind = parts.kind[which]
+    n_edges = np.where(kind == POLYGON, counts, np.where(kind == LINE, counts - 1, 0))
+    return np.where((kind == POLYGON) & (counts < 3), np.maximum(counts - 1, 0), n_edges)
+
+
+def _spans(parts: Parts, part: np.ndarray, lo: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Vertex indices ``(ia, ib)`` of edges ``lo[k] .. lo[k] + n[k] - 1`` of part ``part[k]``, per span
+    ``k``, and the span of each edge."""
+    owner = np.repeat(np.arange(part.size), n)
+    first = np.cumsum(n) - n
+    local = lo[owner] + (np.arange(int(n.sum())) - first[owner])
+    base = parts.start[part][owner]
+    return base + local, base + (local + 1) % parts.counts[part][owner], owner
+
+
+def edge_index(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertex indices ``(ia, ib)`` of every edge of the parts ``which``, and the position in ``which`` of
+    each edge's part."""
+    which = np.asarray(which, dtype=np.int64)
+    return _spans(parts, which, np.zeros(which.size, np.int64), edge_counts(parts, which))
+
+
+def _vertices(parts: Parts, index: np.ndarray) -> np.ndarray:
+    return parts.xyz[index] if parts.xyz is not None else to_xyz(parts.lon[index], parts.lat[index])
 
 
 def edges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Great-circle edges ``a → b`` (unit vectors) of the parts ``which``, and the position in ``which``
     of each edge's part. Polygons are closed; points have none."""
-    which = np.asarray(which, dtype=np.int64)
-    if which.size == 0:
-        z = np.zeros((0, 3))
-        return z, z, np.zeros(0, np.int64)
-    counts = np.diff(parts.start)[which]
-    kind = parts.kind[which]
-    n_edges = np.where(kind == POLYGON, counts, np.where(kind == LINE, counts - 1, 0))
-    n_edges = np.where((kind == POLYGON) & (counts < 3), np.maximum(counts - 1, 0), n_edges)
-    total = int(n_edges.sum())
-    owner = np.repeat(np.arange(which.size), n_edges)
-    first = np.cumsum(n_edges) - n_edges
-    local = np.arange(total) - np.repeat(first, n_edges)
-    base = parts.start[which][owner]
-    ia = base + local
-    ib = base + (local + 1) % np.repeat(counts, n_edges)
-    if parts.xyz is not None:
-        return parts.xyz[ia], parts.xyz[ib], owner
-    pts = to_xyz(np.concatenate([parts.lon[ia], parts.lon[ib]]), np.concatenate([parts.lat[ia], parts.lat[ib]]))
-    return pts[:total], pts[total:], owner
+    ia, ib, owner = edge_index(parts, which)
+    return _vertices(parts, ia), _vertices(parts, ib), owner
+
+
+#: Parts with more edges than this (densified parallels of polar caps and wide boxes) keep their edges
+#: in runs of :data:`RUN` consecutive edges, each with a bounding cap: a query builds only the edges of
+#: runs near it (:func:`nearby_arcs`).
+LONG_PART = 16
+RUN = 8
+
+
+@dataclass
+class Runs:
+    """Runs of consecutive edges of the long parts: part ``i``'s are ``first[i]:first[i+1]``."""
+
+    first: np.ndarray   # int64 (P + 1,)
+    lo: np.ndarray      # int64 (R,) the run's first edge, counted within its part
+    n: np.ndarray       # int64 (R,) edges in the run
+    centre: np.ndarray  # float64 (R, 3) bounding cap of the run's vertices (and so of its edges)
+    radius: np.ndarray  # float64 (R,) radians, π when unbounded
+    box: np.ndarray     # float64 (R, 4) lon_min, lon_max, lat_min, lat_max holding the run's edges
+
+
+def runs(parts: Parts) -> Runs:
+    """The :class:`Runs` of ``parts``, computed once per index and kept."""
+    if parts._runs is None:
+        n_edges = edge_counts(parts, np.arange(parts.size))
+        per = np.where(n_edges > LONG_PART, -(-n_edges // RUN), 0)
+        first = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+        part = np.repeat(np.arange(parts.size), per)
+        lo = (np.arange(part.size) - first[:-1][part]) * RUN
+        n = np.minimum(RUN, n_edges[part] - lo)
+        centre = np.zeros((part.size, 3))
+        radius = np.full(part.size, math.pi)
+        box = np.zeros((part.size, 4))
+        for b in range(0, part.size, BULGE_BLOCK):
+            s_ = slice(b, b + BULGE_BLOCK)
+            # the run's n + 1 vertices, padded with its last
+            offset = np.minimum(np.arange(RUN + 1)[None, :], n[s_, None])
+            index = parts.start[part[s_], None] + (lo[s_, None] + offset) % parts.counts[part[s_], None]
+            v = _vertices(parts, index.ravel()).reshape(index.shape + (3,))
+            total = v.sum(axis=1)
+            norm = np.linalg.norm(total, axis=1)
+            good = norm > 1e-12
+            c = total / np.where(good, norm, 1.0)[:, None]
+            r = np.arccos(np.clip(np.einsum("rkj,rj->rk", v, c).min(axis=1), -1.0, 1.0)) + CAP_MARGIN
+            centre[s_] = c
+            radius[s_] = np.where(good & (r < math.pi / 2 - 1e-6), r, math.pi)
+            # the window: its vertices' longitudes (each edge keeps within its ends'), their latitudes
+            # widened by half its longest edge (no point of an edge is farther than that from an end)
+            lat = parts.lat[index]
+            half = np.degrees(np.arccos(np.clip(np.einsum("rkj,rkj->rk", v[:, :-1], v[:, 1:]), -1.0, 1.0)
+                                        ).max(axis=1)) / 2
+            box[s_] = np.stack([parts.lon[index].min(axis=1), parts.lon[index].max(axis=1),
+                                np.maximum(lat.min(axis=1) - half, -90.0),
+                                np.minimum(lat.max(axis=1) + half, 90.0)], axis=1)
+        parts._runs = Runs(first, lo, n, centre, radius, box)
+    return parts._runs
 
 
 # ---- predicates -------------------------------------------------------------------------------------
@@ -300,19 +397,150 @@ def arcs(parts: Parts, which: np.ndarray) -> Arcs:
     return Arcs(*edges(parts, which))
 
 
-def _edge_lon_ranges(parts: Parts, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Longitudes each edge of :func:`edges` (same order) stays within: parts lie in [0, 360] and an
-    edge spans less than 180° of longitude, so a great-circle arc keeps between its ends' longitudes."""
+def _lon_ranges(parts: Parts, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes each edge ``ia → ib`` stays within: parts lie in [0, 360] and an edge spans less than
+    180° of longitude, so a great-circle arc keeps between its ends' longitudes; an edge to a pole runs
+    along the meridian of its other end (an edge from pole to pole is that one point: no longitudes)."""
+    la, lb = parts.lon[ia], parts.lon[ib]
+    pa, pb = np.abs(parts.lat[ia]) >= 90.0, np.abs(parts.lat[ib]) >= 90.0
+    la, lb = np.where(pa, lb, la), np.where(pb, la, lb)
+    both = pa & pb
+    return np.where(both, np.inf, np.minimum(la, lb)), np.where(both, -np.inf, np.maximum(la, lb))
+
+
+def _pair_distance(points: np.ndarray, e: Arcs, k: np.ndarray) -> np.ndarray:
+    """Angular distance (radians) from each of ``points`` (M, 3) to arc ``k[m]`` of ``e``, row by row
+    (as :func:`arc_distance`, which takes one point)."""
+    a, b, n = e.a[k], e.b[k], e.n[k]
+    norm = np.linalg.norm(n, axis=1)
+    ends = np.minimum(_angles(points, a), _angles(points, b))
+    ok = norm > 1e-15
+    n_hat = n / np.where(ok, norm, 1.0)[:, None]
+    off = np.einsum("ij,ij->i", n_hat, points)
+    q = points - off[:, None] * n_hat  # each point's projection onto its arc's great circle
+    q_norm = np.linalg.norm(q, axis=1)
+    ok &= q_norm > 1e-15
+    within = ok & (np.einsum("ij,ij->i", _cross(a, q), n) >= 0) & (np.einsum("ij,ij->i", _cross(q, b), n) >= 0)
+    across = np.arcsin(np.clip(np.abs(off), 0.0, 1.0))
+    return np.where(within, np.minimum(across, ends), ends)
+
+
+def _angles(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors ``u`` and ``v``, row by row (robust near 0)."""
+    return np.arctan2(np.linalg.norm(_cross(u, v), axis=1), np.einsum("ij,ij->i", u, v))
+
+
+def _lat_ranges(e: Arcs) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes (degrees) each arc of ``e`` stays within, exactly: its ends' and its apexes' between
+    them (:func:`edge_bulges`)."""
+    lat_a = np.degrees(np.arcsin(np.clip(e.a[:, 2], -1.0, 1.0)))
+    lat_b = np.degrees(np.arcsin(np.clip(e.b[:, 2], -1.0, 1.0)))
+    north, south = edge_bulges(e.a, e.b)
+    return np.minimum(np.minimum(lat_a, lat_b), south), np.maximum(np.maximum(lat_a, lat_b), north)
+
+
+def box_windows(box: tuple[float, float, float, float]) -> np.ndarray:
+    """A lon/lat box (lon_min, lon_max, lat_min, lat_max; lon_min may be below 0 and lon_max past 360)
+    as windows (rows of lon_min, lon_max, lat_min, lat_max) within [0, 360]."""
+    lon_lo, lon_hi, lat_lo, lat_hi = box
+    if lon_hi - lon_lo >= 360.0:
+        spans = [(0.0, 360.0)]
+    elif lon_lo < 0.0:
+        spans = [(lon_lo + 360.0, 360.0), (0.0, max(lon_hi, 0.0))]
+    elif lon_hi > 360.0:
+        spans = [(lon_lo, 360.0), (0.0, lon_hi - 360.0)]
+    else:
+        spans = [(lon_lo, lon_hi)]
+    return np.array([(w, e, lat_lo, lat_hi) for w, e in spans], dtype=np.float64)
+
+
+def window_pairs(windows: np.ndarray, q_windows: np.ndarray) -> Any:
+    """Pairs (``i``, ``k``) of a row of ``windows`` and a row of ``q_windows`` (rows of lon_min,
+    lon_max, lat_min, lat_max; longitudes within [0, 360]) that meet, in blocks.
+
+    The query's windows are taken in order of their west ends: a window is tried only against those
+    starting no farther west than its own west end less the widest query window, and not east of its
+    east end (a densified parallel of a query has hundreds of short arcs, each meeting a few
+    candidates). Empty windows (lon_min > lon_max) meet nothing."""
+    order = np.flatnonzero(q_windows[:, 0] <= q_windows[:, 1])
+    order = order[np.argsort(q_windows[order, 0], kind="stable")]
+    west = q_windows[order, 0]
+    widest = float((q_windows[order, 1] - west).max(initial=0.0))
+    i0 = np.searchsorted(west, windows[:, 0] - widest, side="left")
+    i1 = np.searchsorted(west, windows[:, 1], side="right")
+    tries = np.maximum(i1 - i0, 0)
+    step = max(1, BLOCK // max(1, int(tries.max(initial=0))))
+    for b in range(0, len(windows), step):
+        n = tries[b:b + step]
+        i = b + np.repeat(np.arange(n.size), n)
+        k = order[i0[i] + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))]
+        w, q = windows[i], q_windows[k]
+        keep = (w[:, 0] <= q[:, 1]) & (w[:, 1] >= q[:, 0]) & (w[:, 2] <= q[:, 3]) & (w[:, 3] >= q[:, 2])
+        if keep.any():
+            yield i[keep], k[keep]
+
+
+def nearby_arcs(parts: Parts, which: np.ndarray, centre: np.ndarray, radius: float, point: np.ndarray,
+                windows: np.ndarray, q_arcs: Arcs | None = None) -> tuple[Arcs, np.ndarray, np.ndarray, np.ndarray]:
+    """The arcs of the parts ``which`` that a query needs, the query being held by the cap (``centre``,
+    ``radius``) and its boundary by the lon/lat ``windows`` (:func:`window_pairs`) of its arcs
+    ``q_arcs`` (one window per arc; none for a cap query), the winding number being taken at
+    ``point``: every edge of a short part; of a long part, every edge of each run whose cap meets the
+    query's and, whose window meets one of ``windows`` (and whose cap reaches that arc), or whose cap
+    holds ``point`` or ``-point``; of a polygon's other runs, their chord (first vertex to last).
+    Returns the arcs (``owner``: position in ``which``), their vertex indices ``ia``, ``ib`` and
+    whether each is a chord.
+
+    A chord stands in for its run in a winding sum: run and chord close a loop inside the run's cap
+    (narrower than a hemisphere), which holds neither ``point`` nor ``-point``, so the loop subtends no
+    angle there. A chord meets nothing the search tests: the other runs share no point with the
+    query's boundary (or, for a cap, with the query).
+    """
     which = np.asarray(which, dtype=np.int64)
-    counts = np.diff(parts.start)[which]
-    kind = parts.kind[which]
-    n_edges = np.where(kind == POLYGON, counts, np.where(kind == LINE, counts - 1, 0))
-    n_edges = np.where((kind == POLYGON) & (counts < 3), np.maximum(counts - 1, 0), n_edges)
-    first = np.cumsum(n_edges) - n_edges
-    local = np.arange(int(n_edges.sum())) - np.repeat(first, n_edges)
-    base = np.repeat(parts.start[which], n_edges)
-    la, lb = parts.lon[base + local], parts.lon[base + (local + 1) % np.repeat(counts, n_edges)]
-    return np.minimum(la, lb), np.maximum(la, lb)
+    r = runs(parts)
+    n_edges = edge_counts(parts, which)
+    per = r.first[which + 1] - r.first[which]
+    short = np.flatnonzero(per == 0)
+    span_pos = [short]
+    span_lo = [np.zeros(short.size, np.int64)]
+    span_n = [n_edges[short]]
+    chord_pos = np.zeros(0, np.int64)
+    chord_lo = chord_n = chord_pos
+    long = np.flatnonzero(per)
+    if long.size:
+        run_pos = np.repeat(long, per[long])
+        rid = r.first[which[run_pos]] + (np.arange(run_pos.size) - np.repeat(np.cumsum(per[long]) - per[long],
+                                                                            per[long]))
+        bound = r.radius[rid] < math.pi
+        near = np.zeros(rid.size, dtype=bool)
+        for i, k in window_pairs(r.box[rid], windows):
+            if q_arcs is not None:  # and the run's cap within reach of that query arc
+                i = i[_pair_distance(r.centre[rid[i]], q_arcs, k) <= r.radius[rid[i]]]
+            near[i] = True
+        if radius < math.pi:
+            maybe = np.flatnonzero(near & bound)
+            near[maybe] = _angle(centre, r.centre[rid[maybe]]) <= r.radius[rid[maybe]] + radius
+        far = np.flatnonzero(~near & bound)
+        # caps narrower than 90° (CAP_MARGIN wider than their vertices): a cosine decides as well
+        toward = np.abs(r.centre[rid[far]] @ point)
+        near[far[toward >= np.cos(r.radius[rid[far]])]] = True
+        near |= ~bound
+        span_pos.append(run_pos[near])
+        span_lo.append(r.lo[rid[near]])
+        span_n.append(r.n[rid[near]])
+        chord = ~near & (parts.kind[which[run_pos]] == POLYGON)
+        chord_pos, chord_lo, chord_n = run_pos[chord], r.lo[rid[chord]], r.n[rid[chord]]
+    pos = np.concatenate(span_pos)
+    ia, ib, owner = _spans(parts, which[pos], np.concatenate(span_lo), np.concatenate(span_n))
+    owner = pos[owner]
+    if chord_pos.size:
+        base = parts.start[which[chord_pos]]
+        ia = np.concatenate([ia, base + chord_lo])
+        ib = np.concatenate([ib, base + (chord_lo + chord_n) % parts.counts[which[chord_pos]]])
+        owner = np.concatenate([owner, chord_pos])
+    is_chord = np.zeros(ia.size, dtype=bool)
+    is_chord[ia.size - chord_pos.size:] = True
+    return Arcs(_vertices(parts, ia), _vertices(parts, ib), owner), ia, ib, is_chord
 
 
 #: Orientation determinants smaller than this are taken as zero: arcs on one great circle (the meridian
@@ -330,11 +558,16 @@ def crossing_pairs(e: Arcs, ei: np.ndarray, q: Arcs, qi: np.ndarray) -> np.ndarr
     def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", x, y)
 
-    acb = _sign(-dot(e.n[ei], q.a[qi]))
-    bda = _sign(dot(e.n[ei], q.b[qi]))
+    n = e.n[ei]
+    acb = _sign(-dot(n, q.a[qi]))
+    bda = _sign(dot(n, q.b[qi]))
+    out = (acb != 0) & (acb == bda)  # C and D on opposite sides of AB's circle: most pairs fail here
+    maybe = np.flatnonzero(out)
+    ei, qi, side = ei[maybe], qi[maybe], bda[maybe]
     cbd = _sign(-dot(e.b[ei], q.n[qi]))
     dac = _sign(dot(e.a[ei], q.n[qi]))
-    return (acb != 0) & (acb == bda) & (bda == cbd) & (cbd == dac)
+    out[maybe] = (side == cbd) & (cbd == dac)
+    return out
 
 
 def winding_at(p: np.ndarray, e: Arcs) -> np.ndarray:
@@ -356,7 +589,7 @@ def representative(parts: Parts, which: np.ndarray) -> np.ndarray:
     """One vertex (unit vector) of each part ``which``, away from cut meridians (multiples of
     :data:`QUERY_PART_WIDTH`, which include the 0°/360° seam) and the poles where the part has one, so
     it lies on another part's cut edge only by chance."""
-    counts = np.diff(parts.start)[which]
+    counts = parts.counts[which]
     owner = np.repeat(np.arange(which.size), counts)
     first = np.cumsum(counts) - counts
     vi = parts.start[which][owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
@@ -397,7 +630,7 @@ def bounding_caps(parts: Parts) -> tuple[np.ndarray, np.ndarray]:
         norm = np.linalg.norm(total, axis=1)
         good = norm > 1e-12
         centre = np.where(good[:, None], total / np.where(good, norm, 1.0)[:, None], np.array([0.0, 0.0, 1.0]))
-        counts = np.diff(parts.start)
+        counts = parts.counts
         nearest = np.minimum.reduceat(np.einsum("ij,ij->i", xyz, np.repeat(centre, counts, axis=0)), first)
         radius = np.arccos(np.clip(nearest, -1.0, 1.0)) + CAP_MARGIN
         radius = np.where(good & (radius < math.pi / 2 - 1e-6), radius, math.pi)
@@ -508,17 +741,9 @@ class Region:
     parts: Parts
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
-        """Per part, the lon/lat box its candidates must meet. A part with a vertex on a pole has every
-        longitude in its own box, but its points other than the pole keep within the longitudes of its
-        other vertices (it is cut at most 90° wide): the pole itself is common only with candidates
-        that reach it, whose boxes have every longitude; so the query box takes those longitudes."""
-        p = self.parts
-        lon_lo, lon_hi, lat_lo, lat_hi = (np.array(a, dtype=np.float64) for a in p.box)
-        for j in np.flatnonzero(p.pole != 0).tolist():
-            lon = p.lon[p.start[j]:p.start[j + 1]]
-            lon = lon[np.abs(p.lat[p.start[j]:p.start[j + 1]]) < 90.0]
-            if lon.size and lon.max() - lon.min() <= QUERY_PART_WIDTH:
-                lon_lo[j], lon_hi[j] = lon.min(), lon.max()
+        """Per part, the lon/lat box its candidates must meet (a part with a vertex on a pole keeps the
+        longitudes of its other vertices: see ``_boxes``)."""
+        lon_lo, lon_hi, lat_lo, lat_hi = self.parts.box
         return [(float(a), float(c), float(b), float(d)) for a, b, c, d in zip(lon_lo, lon_hi, lat_lo, lat_hi)]
 
 
@@ -608,19 +833,23 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
         hit[todo[inside_part(representatives(parts)[candidates[todo]], q, j)]] = True
     # bounding caps apart: the candidate cannot meet the query part
     rest = np.flatnonzero(~hit)
+    centre, radius = bounding_caps(parts)
+    q_centre, q_radius = (a[j] for a in bounding_caps(q))
     if rest.size:
-        centre, radius = bounding_caps(parts)
-        q_centre, q_radius = (a[j] for a in bounding_caps(q))
         reach = radius[candidates[rest]] + q_radius
         rest = rest[(reach >= math.pi) | (_angle(q_centre, centre[candidates[rest]]) <= reach)]
     if rest.size == 0:
         return hit
-    e = arcs(parts, candidates[rest])
-    e.owner = rest[e.owner]  # edges of the undecided candidates, owned by their position in candidates
+    # edges of the undecided candidates near the query part (chords of their far runs), owned by their
+    # position in candidates
+    p = representative(q, j_)[0]
+    qa, qb, _ = edge_index(q, j_)
+    q_windows = np.stack([*_lon_ranges(q, qa, qb), *_lat_ranges(qe)], axis=1)
+    e, ia, ib, chord = nearby_arcs(parts, candidates[rest], q_centre, q_radius, p, q_windows, qe)
+    e.owner = rest[e.owner]
     # the query part's representative vertex inside a candidate polygon: one point against their edges
     polygons = rest[parts.kind[candidates[rest]] == POLYGON]
     if polygons.size:
-        p = representative(q, j_)[0]
         polygons = polygons[_angle(p, centre[candidates[polygons]]) <= radius[candidates[polygons]]]
     if polygons.size:
         is_polygon = np.zeros(candidates.size, dtype=bool)
@@ -631,22 +860,13 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
         inside = polygons[np.abs(total[polygons]) > math.pi]
         hit[inside[centres(parts, candidates[inside]) @ p > 0]] = True
     # edges crossing: each query edge against the candidate edges within its latitudes and longitudes
-    live = np.flatnonzero(~hit[e.owner])
+    live = np.flatnonzero(~hit[e.owner] & ~chord)
     if live.size and len(qe):
-        lon_lo, lon_hi = (v[live] for v in _edge_lon_ranges(parts, candidates[rest]))
+        lon_lo, lon_hi = _lon_ranges(parts, ia[live], ib[live])
         e = e.take(live)
-        e_lo, e_hi = _edge_lat_ranges(e)
-        q_lo, q_hi = _edge_lat_ranges(qe)
-        q_lon_lo, q_lon_hi = _edge_lon_ranges(q, j_)
         crossed = np.zeros(len(e), dtype=bool)
-        step = max(1, BLOCK // len(qe))
-        for b in range(0, len(e), step):   # candidate edge x query edge pairs whose windows meet
-            s_ = slice(b, b + step)
-            ei, qi = np.nonzero((e_lo[s_, None] <= q_hi) & (e_hi[s_, None] >= q_lo)
-                                & (lon_lo[s_, None] <= q_lon_hi) & (lon_hi[s_, None] >= q_lon_lo))
-            if ei.size:
-                ei += b
-                crossed[ei[crossing_pairs(e, ei, qe, qi)]] = True
+        for ei, qi in window_pairs(np.stack([lon_lo, lon_hi, *_edge_lat_ranges(e)], axis=1), q_windows):
+            crossed[ei[crossing_pairs(e, ei, qe, qi)]] = True
         hit[e.owner[crossed]] = True
     return hit
 
@@ -667,23 +887,27 @@ def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
     hit |= bounded & (d + r <= cap.angle - CAP_MARGIN)
     undecided = np.flatnonzero(~hit & ~(bounded & (d - r > cap.angle + CAP_MARGIN)))
     if undecided.size:
-        hit[undecided] = _cap_hits_exact(parts, candidates[undecided], c, cap.angle)
+        lon_min, lat_min, lon_max, lat_max = cap.box()
+        hit[undecided] = _cap_hits_exact(parts, candidates[undecided], c, cap.angle,
+                                         (lon_min, lon_max, lat_min, lat_max))
     return hit
 
 
-def _cap_hits_exact(parts: Parts, candidates: np.ndarray, c: np.ndarray, angle: float) -> np.ndarray:
+def _cap_hits_exact(parts: Parts, candidates: np.ndarray, c: np.ndarray, angle: float,
+                    box: tuple[float, float, float, float]) -> np.ndarray:
     hit = np.zeros(candidates.size, dtype=bool)
-    # vertices (covers points)
-    counts = np.diff(parts.start)[candidates]
-    vertex_owner = np.repeat(np.arange(candidates.size), counts)
+    # vertices of the short parts (covers points); a long part's vertices are ends of its edges below
+    short = np.flatnonzero(runs(parts).first[candidates + 1] == runs(parts).first[candidates])
+    counts = parts.counts[candidates[short]]
+    vertex_owner = short[np.repeat(np.arange(short.size), counts)]
     first = np.cumsum(counts) - counts
     vi = parts.start[candidates][vertex_owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
-    xyz = parts.xyz[vi] if parts.xyz is not None else to_xyz(parts.lon[vi], parts.lat[vi])
-    near = _angle(c, xyz) <= angle
+    near = _angle(c, _vertices(parts, vi)) <= angle
     hit[vertex_owner[near]] = True
-    e = arcs(parts, candidates)
+    # the edges within reach of the cap, and the chords of the other runs of long parts
+    e, _, _, chord = nearby_arcs(parts, candidates, c, angle, c, box_windows(box))
     if len(e):
-        rest = e.take(np.flatnonzero(~hit[e.owner]))
+        rest = e.take(np.flatnonzero(~hit[e.owner] & ~chord))
         if len(rest):  # an edge passing within the radius
             hit[rest.owner[arc_distance(c, rest) <= angle]] = True
         # the centre inside a polygon

@@ -55,6 +55,8 @@ from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
+from xarray.backends import BackendArray
+from xarray.core import indexing
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from zarr.codecs import BloscCodec, ZstdCodec
@@ -149,8 +151,24 @@ def decode_from_disk(ds: xr.Dataset, where: str) -> tuple[xr.Dataset, dict[str, 
         categories[:] = attrs.pop("categories")
         column = Codes(np.asarray(ds[name].values), categories)
         codes[name] = column
-        ds[name] = variable(column.decode(), attrs)
+        ds[name] = xr.Variable((DIM,), indexing.LazilyIndexedArray(DecodedCodes(column)), attrs=attrs)
     return ds, codes
+
+
+class DecodedCodes(BackendArray):
+    """A categorical column's text, decoded from its codes only when read: selecting rows of a lazily
+    opened catalog (a search result) takes the codes alone."""
+
+    def __init__(self, column: Codes) -> None:
+        self.column = column
+        self.shape = column.codes.shape
+        self.dtype = np.dtype(object)
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.OUTER, self._read)
+
+    def _read(self, key: tuple) -> np.ndarray:
+        return self.column.take(key[0] if len(key) == 1 else key).decode()
 
 
 def _check_version(ds: xr.Dataset, where: str) -> None:

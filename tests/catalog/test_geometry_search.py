@@ -313,3 +313,101 @@ def test_planar_inside_test_equals_the_winding_number():
 ])
 def test_union_box_holds_every_box_in_the_shortest_arc(boxes, expected):
     assert sphere.union_box(boxes) == pytest.approx(expected)
+
+
+def _long_parts():
+    """Parts with many edges (densified parallels): polar caps and wide boxes, some reaching a pole."""
+    rng = np.random.default_rng(21)
+    pieces: list = []
+    for row in range(120):
+        if row % 3 == 0:
+            edge = float(rng.uniform(55, 88))
+            box = (0.0, 360.0, edge, 90.0) if rng.random() < 0.5 else (0.0, 360.0, -90.0, -edge)
+        else:
+            west = float(rng.uniform(0, 360))
+            south = float(rng.uniform(-85, 60))
+            box = (west, (west + float(rng.uniform(20, 200))) % 360, south, min(90.0, south + float(rng.uniform(1, 30))))
+        sphere._add_geometry(pieces, row, geo.polygon_from_bounds(*box))  # noqa: SLF001
+    return sphere._assemble(pieces)  # noqa: SLF001
+
+
+def _edge_points(parts, steps=9):
+    a, b, owner = sphere.edges(parts, np.arange(parts.size))
+    for t in np.linspace(0, 1, steps):
+        p = a * (1 - t) + b * t
+        yield p / np.linalg.norm(p, axis=1)[:, None], owner
+
+
+def test_part_boxes_hold_every_edge_point_and_polar_parts_keep_their_longitudes():
+    parts = _long_parts()
+    lon_lo, lon_hi, lat_lo, lat_hi = parts.box
+    for p, owner in _edge_points(parts):
+        lon = np.degrees(np.arctan2(p[:, 1], p[:, 0])) % 360.0
+        lat = np.degrees(np.arcsin(np.clip(p[:, 2], -1, 1)))
+        off_pole = np.abs(lat) < 90.0 - 1e-9
+        inside = (lat >= lat_lo[owner] - 1e-9) & (lat <= lat_hi[owner] + 1e-9)
+        lon_ok = ((lon >= lon_lo[owner] - 1e-9) & (lon <= lon_hi[owner] + 1e-9)) \
+            | ((lon_hi[owner] >= 360.0 - 1e-9) & (lon <= 1e-9))
+        assert np.all(inside) and np.all(lon_ok | ~off_pole)
+    polar = parts.pole != 0
+    assert polar.sum() >= 100 and np.all(lon_hi[polar] - lon_lo[polar] <= 90.0)  # not every longitude
+
+
+def test_runs_hold_their_edges_and_chords_leave_the_winding_number_unchanged():
+    parts = _long_parts()
+    runs = sphere.runs(parts)
+    assert runs.lo.size > 500
+    # every point of every edge lies in its run's cap and window
+    n_edges = sphere.edge_counts(parts, np.arange(parts.size))
+    first_edge = np.concatenate([[0], np.cumsum(n_edges)])[:-1]
+    for p, owner in _edge_points(parts):
+        local = np.arange(len(owner)) - first_edge[owner]
+        long = (runs.first[owner + 1] > runs.first[owner])
+        rid = runs.first[owner] + local // sphere.RUN
+        p, rid = p[long], rid[long]
+        angle = np.arccos(np.clip(np.einsum("ij,ij->i", p, runs.centre[rid]), -1, 1))
+        assert np.all(angle <= runs.radius[rid] + 1e-12)
+        lat = np.degrees(np.arcsin(np.clip(p[:, 2], -1, 1)))
+        assert np.all((lat >= runs.box[rid, 2] - 1e-9) & (lat <= runs.box[rid, 3] + 1e-9))
+    # a small query cap anywhere: the winding number at its centre with chords equals the full one
+    rng = np.random.default_rng(4)
+    every = np.arange(parts.size)
+    full = sphere.arcs(parts, every)
+    polygon = parts.kind == sphere.POLYGON
+    chords_used = 0
+    for _ in range(60):
+        lon, lat = float(rng.uniform(0, 360)), float(rng.choice([-1, 1]) * rng.uniform(50, 89.9))
+        c = sphere.to_xyz(np.float64(lon), np.float64(lat))
+        angle = math.radians(float(rng.uniform(0.2, 5)))
+        box = sphere.Cap(lon, lat, angle * geo.MOON_RADIUS_KM).box()
+        e, _, _, chord = sphere.nearby_arcs(parts, every, c, angle, c,
+                                            sphere.box_windows((box[0], box[2], box[1], box[3])))
+        chords_used += int(chord.sum())
+        short, long_ = np.zeros(parts.size), np.zeros(parts.size)
+        np.add.at(long_, full.owner, sphere.winding_at(c, full))
+        np.add.at(short, e.owner, sphere.winding_at(c, e))
+        assert np.allclose(short[polygon], long_[polygon], atol=1e-9)
+        # every edge within the cap's reach is among the edges kept
+        near = sphere.arc_distance(c, full) <= angle
+        kept = set(zip(e.owner[~chord].tolist(), map(tuple, np.round(e.a[~chord], 12).tolist())))
+        wanted = set(zip(full.owner[near].tolist(), map(tuple, np.round(full.a[near], 12).tolist())))
+        assert wanted <= kept
+    assert chords_used > 1000  # the chords do stand in for runs
+
+
+def test_window_pairs_are_every_pair_of_meeting_windows():
+    rng = np.random.default_rng(8)
+    def windows(n, width):
+        lo = rng.uniform(0, 360, n)
+        hi = np.minimum(360.0, lo + rng.exponential(width, n))
+        south = rng.uniform(-90, 80, n)
+        return np.stack([lo, hi, south, south + rng.exponential(5, n)], axis=1)
+    w, q = windows(3000, 3.0), windows(150, 1.0)
+    q[::17, 1] = q[::17, 0] - 1  # empty windows meet nothing
+    got = set()
+    for i, k in sphere.window_pairs(w, q):
+        got |= set(zip(i.tolist(), k.tolist()))
+    meets = (w[:, None, 0] <= q[None, :, 1]) & (w[:, None, 1] >= q[None, :, 0]) \
+        & (w[:, None, 2] <= q[None, :, 3]) & (w[:, None, 3] >= q[None, :, 2]) & (q[None, :, 0] <= q[None, :, 1])
+    assert got == set(zip(*(a.tolist() for a in np.nonzero(meets))))
+    assert len(got) > 100

@@ -226,6 +226,11 @@ def test_scattered_records_and_to_pandas_of_a_lazy_catalog(random_store, in_memo
     rows = np.sort(np.random.default_rng(3).choice(N_RANDOM, 500, replace=False))
     assert list(lazy[rows].records()) == list(in_memory[rows].records())
     assert list(lazy[rows][::7].records()) == list(in_memory[rows][::7].records())  # a selection of one
+    # categorical text is decoded from its codes when read, not when rows are selected
+    for name in CATEGORICAL:
+        assert not isinstance(hits._ds[name].variable._data, np.ndarray), name  # noqa: SLF001
+        assert hits._ds[name].values.tolist() == expected._ds[name].values.tolist(), name  # noqa: SLF001
+    assert lazy[rows[::-1]]._ds["mission"].values.tolist() == in_memory[rows[::-1]]._ds["mission"].values.tolist()  # noqa: SLF001
 
 
 def test_lazy_catalogs_refuse_a_replaced_store(tmp_path):

@@ -360,3 +360,24 @@ def test_corners_on_the_sphere_keep_their_region():
         mine = _truth(footprint)
         assert spherely.area(mine, radius=1.0) == pytest.approx(spherely.area(truth, radius=1.0), rel=1e-6)
         assert spherely.area(spherely.symmetric_difference(mine, truth), radius=1.0) < 1e-9
+
+
+@pytest.mark.parametrize("lons, lats", [
+    ([0.0, 90.0, 45.0], [80.0, 80.0, 90.0]),             # a corner on the north pole
+    ([10.0, 20.0, 20.0, 10.0], [-89.0, -89.0, -90.0, -88.0]),  # ... on the south pole
+    ([350.0, 20.0, 0.0], [80.0, 80.0, 90.0]),            # ... and across 0°/360°
+    ([200.0, 230.0, 0.0, 170.0], [-70.0, -75.0, -90.0, -80.0]),
+])
+def test_a_corner_on_a_pole_gives_the_polygon_of_its_corners(lons, lats):
+    """An edge to a corner on a pole runs along the meridian of its other end (it was a LineString)."""
+    footprint = geo.polygon_from_corners(lons, lats)
+    assert footprint["type"] in ("Polygon", "MultiPolygon")
+    ring = [(0.0, la) if abs(la) >= 90.0 else (lo, la) for lo, la in zip(lons, lats)]
+    truth = spherely.create_polygon(ring, oriented=False)
+    mine = _truth(footprint)
+    assert spherely.area(mine, radius=1.0) == pytest.approx(spherely.area(truth, radius=1.0), rel=1e-6)
+    assert spherely.area(spherely.symmetric_difference(mine, truth), radius=1.0) < 1e-9
+
+
+def test_corners_all_on_a_pole_are_that_point():
+    assert geo.polygon_from_corners([0.0, 10.0, 0.0], [90.0, 90.0, 90.0]) == geo.point(0.0, 90.0)
