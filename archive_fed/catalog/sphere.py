@@ -672,19 +672,25 @@ def inside_part(points: np.ndarray, q: Parts, j: int) -> np.ndarray:
     py = (points[front] @ e2) / facing[front]
     order = np.argsort(py, kind="stable")
     ys = py[order]
-    parity = np.zeros(front.size, dtype=bool)
-    n = len(verts)
-    for k in range(n):
-        x1, y1, x2, y2 = vx[k], vy[k], vx[(k + 1) % n], vy[(k + 1) % n]
-        if y1 == y2:
-            continue
-        i0, i1 = np.searchsorted(ys, (min(y1, y2), max(y1, y2)), side="left")
-        if i0 == i1:
-            continue
-        idx = order[i0:i1]
-        parity[idx] ^= px[idx] < x1 + (py[idx] - y1) * (x2 - x1) / (y2 - y1)
+    # every (edge, point in the edge's band) pair at once, in blocks of edges
+    x1, y1, x2, y2 = vx, vy, np.roll(vx, -1), np.roll(vy, -1)
+    slanted = np.flatnonzero(y1 != y2)
+    x1, y1, x2, y2 = x1[slanted], y1[slanted], x2[slanted], y2[slanted]
+    i0 = np.searchsorted(ys, np.minimum(y1, y2), side="left")
+    counts = np.searchsorted(ys, np.maximum(y1, y2), side="left") - i0
+    crossings = np.zeros(front.size, dtype=np.int64)
+    ends = np.cumsum(counts)
+    begin = 0
+    while begin < counts.size:
+        stop = max(begin + 1, int(np.searchsorted(ends, ends[begin] - counts[begin] + BLOCK, side="right")))
+        n = counts[begin:stop]
+        edge = begin + np.repeat(np.arange(n.size), n)
+        idx = order[i0[edge] + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))]
+        left = px[idx] < x1[edge] + (py[idx] - y1[edge]) * (x2[edge] - x1[edge]) / (y2[edge] - y1[edge])
+        crossings += np.bincount(idx[left], minlength=front.size)
+        begin = stop
     inside = np.zeros(len(points), dtype=bool)
-    inside[front] = parity
+    inside[front] = crossings % 2 == 1
     return inside
 
 
