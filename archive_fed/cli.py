@@ -231,6 +231,65 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- coverage -----------------------------------------------------------------------------------------
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Where a catalog's (searched) products observed, as a MOC; with ``--compare``, the overlap."""
+    import json
+    import math
+    import warnings
+
+    from . import geometry as geo
+    from .catalog.coverage import CoverageWarning
+
+    moon_km2 = 4.0 * math.pi * geo.MOON_RADIUS_KM ** 2
+
+    def covered(catalog: str) -> tuple[Any, int]:
+        hits = _searched(args, catalog)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CoverageWarning)
+            moc = hits.coverage(max_depth=args.max_depth)
+        for warning in caught:
+            if isinstance(warning.message, CoverageWarning):
+                _error(f"{catalog}: {warning.message}")
+        return moc, len(hits)
+
+    def area(moc: Any) -> dict[str, float]:
+        fraction = float(moc.sky_fraction)
+        return {"fraction": fraction, "km2": fraction * moon_km2}
+
+    first, count = covered(args.catalog)
+    result: dict[str, Any] = {"catalog": args.catalog, "products": count, "max_depth": args.max_depth,
+                              "coverage": area(first)}
+    if args.compare:
+        other, other_count = covered(args.compare)
+        result.update(compare=args.compare, compare_products=other_count, compare_coverage=area(other),
+                      both=area(first.intersection(other)), only_catalog=area(first.difference(other)),
+                      only_compare=area(other.difference(first)))
+    if args.out:
+        fmt = "json" if args.out.lower().endswith(".json") else "ascii" if args.out.lower().endswith(".txt") \
+            else "fits"
+        first.save(args.out, format=fmt, overwrite=True)
+        result["out"] = args.out
+    if args.format == "json":
+        print(json.dumps(result), flush=True)
+        return EXIT_OK
+
+    def line(name: str, value: dict[str, float]) -> str:
+        return f"{name:<24} {100 * value['fraction']:9.4f} % of the Moon  {value['km2']:>14,.0f} km²"
+
+    print(f"{count:,} product{'' if count == 1 else 's'} of {args.catalog} (MOC depth {args.max_depth})")
+    print(line("covered", result["coverage"]))
+    if args.compare:
+        print(f"{other_count:,} product{'' if other_count == 1 else 's'} of {args.compare}")
+        print(line("covered", result["compare_coverage"]))
+        print(line("both", result["both"]))
+        print(line(f"only {args.catalog}", result["only_catalog"]))
+        print(line(f"only {args.compare}", result["only_compare"]))
+    if args.out:
+        print(f"MOC written to {args.out}")
+    return EXIT_OK
+
+
 # ---- parser -------------------------------------------------------------------------------------------
 def _add_filters(p: argparse.ArgumentParser) -> None:
     """The catalog search filters (``search``, ``download``)."""
@@ -320,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--service-title", default="archive_fed", metavar="NAME",
                    help="EPN-TAP service_title (the TAP schema name)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("coverage", parents=[common],
+                       help="where a catalog's (searched) products observed, as an IVOA MOC; overlap with another")
+    p.add_argument("--catalog", required=True, metavar="DIR")
+    _add_filters(p)
+    p.add_argument("--compare", metavar="DIR", help="a second catalog (same filters): what both cover, what each alone")
+    p.add_argument("--max-depth", type=int, default=10, metavar="N",
+                   help="HEALPix order of the finest cells (10: about 1.7 km on the Moon)")
+    p.add_argument("--out", metavar="FILE", help="write the MOC (FITS; .json or .txt for those formats)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("demo", parents=[common],
                        help="harvest the embedded sample archive into catalogs/demo.zarr and search it")

@@ -250,3 +250,34 @@ def test_missing_mocpy_is_a_typed_error(monkeypatch):
     with pytest.raises(DependencyError, match=r"archive_fed\[geometry\]") as caught:
         _catalog(_box("a", 0.0, 1.0, 0.0, 1.0)).coverage()
     assert isinstance(caught.value, ArchiveFedError) and caught.value.package == "mocpy"
+
+
+# ---- the command line ------------------------------------------------------------------------------
+def test_cli_coverage_and_overlap_of_two_catalogs(tmp_path, capsys):
+    import json
+
+    from archive_fed.cli import main
+
+    a = _catalog(_box("a1", 0.0, 20.0, 0.0, 20.0), ProductRecord(uid="none"))
+    b = _catalog(_box("b1", 10.0, 30.0, 10.0, 30.0))
+    pa, pb, out = str(tmp_path / "a.zarr"), str(tmp_path / "b.zarr"), str(tmp_path / "a.fits")
+    a.save(pa)
+    b.save(pb)
+    assert main(["coverage", "--catalog", pa, "--compare", pb, "--max-depth", str(DEPTH), "--out", out,
+                 "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    ma, mb = a.coverage(DEPTH), b.coverage(DEPTH)
+    assert report["products"] == 2 and report["compare_products"] == 1
+    assert report["coverage"]["fraction"] == pytest.approx(ma.sky_fraction)
+    assert report["both"]["fraction"] == pytest.approx(ma.intersection(mb).sky_fraction)
+    assert report["only_catalog"]["fraction"] == pytest.approx(ma.difference(mb).sky_fraction)
+    moon = 4 * math.pi * geo.MOON_RADIUS_KM ** 2
+    assert report["coverage"]["km2"] == pytest.approx(ma.sky_fraction * moon)
+    assert "1 of 2 products" in captured.err  # the product without geometry is reported, not hidden
+    assert mocpy.MOC.from_fits(out) == ma
+    # filters narrow it; the table names what it shows
+    assert main(["coverage", "--catalog", pa, "--bbox", "0", "0", "5", "5", "--max-depth", "6"]) == 0
+    text = capsys.readouterr().out
+    assert "1 product of" in text and "% of the Moon" in text and "km²" in text
+    assert main(["coverage", "--catalog", str(tmp_path / "missing.zarr")]) == 2
