@@ -892,6 +892,15 @@ def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
     bounded = r < math.pi
     hit |= bounded & (d + r <= cap.angle - CAP_MARGIN)
     undecided = np.flatnonzero(~hit & ~(bounded & (d - r > cap.angle + CAP_MARGIN)))
+    # a cap holding a pole meets every part with that pole as a vertex
+    for pole in (1, -1):
+        if math.radians(90.0 - pole * cap.lat) <= cap.angle:
+            hit[undecided[parts.pole[candidates[undecided]] == pole]] = True
+    undecided = undecided[~hit[undecided]]
+    # a part's representative vertex within the radius (most of the parts larger than the cap's reach)
+    near = _angle(c, representatives(parts)[candidates[undecided]]) <= cap.angle
+    hit[undecided[near]] = True
+    undecided = undecided[~near]
     if undecided.size:
         lon_min, lat_min, lon_max, lat_max = cap.box()
         hit[undecided] = _cap_hits_exact(parts, candidates[undecided], c, cap.angle,
@@ -902,26 +911,35 @@ def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
 def _cap_hits_exact(parts: Parts, candidates: np.ndarray, c: np.ndarray, angle: float,
                     box: tuple[float, float, float, float]) -> np.ndarray:
     hit = np.zeros(candidates.size, dtype=bool)
-    # vertices of the short parts (covers points); a long part's vertices are ends of its edges below
-    short = np.flatnonzero(runs(parts).first[candidates + 1] == runs(parts).first[candidates])
+    r = runs(parts)
+    per = r.first[candidates + 1] - r.first[candidates]
+    # vertices of the short parts (covers points), the first vertex of each run of the long ones
+    short = np.flatnonzero(per == 0)
     counts = parts.counts[candidates[short]]
     vertex_owner = short[np.repeat(np.arange(short.size), counts)]
     first = np.cumsum(counts) - counts
     vi = parts.start[candidates][vertex_owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
-    near = _angle(c, _vertices(parts, vi)) <= angle
-    hit[vertex_owner[near]] = True
+    long = np.flatnonzero(per)
+    run_owner = np.repeat(long, per[long])
+    rid = r.first[candidates[run_owner]] + (np.arange(run_owner.size) - np.repeat(np.cumsum(per[long]) - per[long],
+                                                                             per[long]))
+    vi = np.concatenate([vi, parts.start[candidates[run_owner]] + r.lo[rid]])
+    vertex_owner = np.concatenate([vertex_owner, run_owner])
+    hit[vertex_owner[_angle(c, _vertices(parts, vi)) <= angle]] = True
     # the edges within reach of the cap, and the chords of the other runs of long parts
-    e, _, _, chord = nearby_arcs(parts, candidates, c, angle, c, box_windows(box))
+    todo = np.flatnonzero(~hit)
+    e, _, _, chord = nearby_arcs(parts, candidates[todo], c, angle, c, box_windows(box))
+    e.owner = todo[e.owner]
     if len(e):
-        rest = e.take(np.flatnonzero(~hit[e.owner] & ~chord))
-        if len(rest):  # an edge passing within the radius
-            hit[rest.owner[arc_distance(c, rest) <= angle]] = True
         # the centre inside a polygon
-        rest = e.take(np.flatnonzero(~hit[e.owner] & (parts.kind[candidates][e.owner] == POLYGON)))
+        rest = e.take(np.flatnonzero(parts.kind[candidates][e.owner] == POLYGON))
         if len(rest):
             total = np.zeros(candidates.size)
             np.add.at(total, rest.owner, winding_at(c, rest))
             hit |= (np.abs(total) > math.pi) & (centres(parts, candidates) @ c > 0)
+        rest = e.take(np.flatnonzero(~hit[e.owner] & ~chord))
+        if len(rest):  # an edge passing within the radius
+            hit[rest.owner[arc_distance(c, rest) <= angle]] = True
     return hit
 
 
