@@ -742,7 +742,8 @@ class Cap:
 
 @dataclass
 class Region:
-    """A query polygon: parts cut at most :data:`QUERY_PART_WIDTH` wide."""
+    """A query polygon: parts cut at 0°/360°, and at most :data:`QUERY_PART_WIDTH` wide unless they are
+    caps round a pole within :data:`WHOLE_PART_RADIUS`."""
 
     parts: Parts
 
@@ -776,15 +777,41 @@ def parse_query(value: Any) -> Cap | Region:
             # parallels get vertices on the cut meridians first, so that cutting computes no crossing on
             # them, then every degree
             lons, lats = _densify_parallels(lons, lats, QUERY_PART_WIDTH / 2, QUERY_PART_WIDTH)
-            for part in geo.ring_parts(lons, lats, QUERY_PART_WIDTH):
-                x, y = _densify_parallels([v[0] for v in part], [v[1] for v in part], geo.PARALLEL_STEP)
-                _add_geometry(pieces, 0, {"type": "Polygon", "coordinates": [list(zip(x, y)) + [(x[0], y[0])]]})
+            for whole in geo.ring_parts(lons, lats, 360.0):
+                # a part within QUERY_PART_WIDTH of longitude, or round a pole and well within a hemisphere
+                # (a polar cap: its box has every longitude however cut), is tested whole; any other is
+                # cut at every QUERY_PART_WIDTH of longitude
+                parts = [whole]
+                x = [v[0] for v in whole]
+                y = [v[1] for v in whole]
+                if max(x) - min(x) > QUERY_PART_WIDTH and not (
+                        max(abs(v) for v in y) >= 90.0
+                        and _cap_radius(*_densify_parallels(x, y, geo.PARALLEL_STEP)) < WHOLE_PART_RADIUS):
+                    parts = geo.split_part(x, y, QUERY_PART_WIDTH)
+                for part in parts:
+                    x, y = _densify_parallels([v[0] for v in part], [v[1] for v in part], geo.PARALLEL_STEP)
+                    _add_geometry(pieces, 0, {"type": "Polygon",
+                                              "coordinates": [list(zip(x, y)) + [(x[0], y[0])]]})
         else:
             _add_geometry(pieces, 0, {"type": "LineString" if kind == "line" else "Point",
                                       "coordinates": ring if kind == "line" else ring[0]})
     if not pieces:
         raise GeometryError(f"search geometry has no area or vertices: {geo.to_wkt(geometry)}")
     return Region(_assemble(pieces))
+
+
+#: A query part round a pole whose vertices lie within this angle of their mean direction is tested whole.
+WHOLE_PART_RADIUS = math.radians(60.0)
+
+
+def _cap_radius(lons: list[float], lats: list[float]) -> float:
+    """Radius (radians) of the bounding cap of these vertices (π when their mean direction is none)."""
+    xyz = to_xyz(np.array(lons), np.array(lats))
+    total = xyz.sum(axis=0)
+    norm = float(np.linalg.norm(total))
+    if norm < 1e-12:
+        return math.pi
+    return float(np.arccos(np.clip(xyz @ (total / norm), -1.0, 1.0)).max())
 
 
 def _densify_parallels(lons: list[float], lats: list[float], step: float, cut: float | None = None
@@ -808,15 +835,6 @@ def _densify_parallels(lons: list[float], lats: list[float], step: float, cut: f
             out_lon.append(lon)
             out_lat.append(la1)
     return out_lon, out_lat
-
-
-def _edge_lat_ranges(e: Arcs) -> tuple[np.ndarray, np.ndarray]:
-    """Latitudes (degrees) each arc stays within: its ends' range widened by half its length (no point
-    of an arc is farther than that from an end)."""
-    lat_a = np.degrees(np.arcsin(np.clip(e.a[:, 2], -1.0, 1.0)))
-    lat_b = np.degrees(np.arcsin(np.clip(e.b[:, 2], -1.0, 1.0)))
-    half = np.degrees(np.arctan2(np.linalg.norm(e.n, axis=1), e.ab)) / 2
-    return np.minimum(lat_a, lat_b) - half, np.maximum(lat_a, lat_b) + half
 
 
 def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndarray:
@@ -871,7 +889,7 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
         lon_lo, lon_hi = _lon_ranges(parts, ia[live], ib[live])
         e = e.take(live)
         crossed = np.zeros(len(e), dtype=bool)
-        for ei, qi in window_pairs(np.stack([lon_lo, lon_hi, *_edge_lat_ranges(e)], axis=1), q_windows):
+        for ei, qi in window_pairs(np.stack([lon_lo, lon_hi, *_lat_ranges(e)], axis=1), q_windows):
             crossed[ei[crossing_pairs(e, ei, qe, qi)]] = True
         hit[e.owner[crossed]] = True
     return hit

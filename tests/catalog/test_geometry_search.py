@@ -411,3 +411,15 @@ def test_window_pairs_are_every_pair_of_meeting_windows():
         & (w[:, None, 2] <= q[None, :, 3]) & (w[:, None, 3] >= q[None, :, 2]) & (q[None, :, 0] <= q[None, :, 1])
     assert got == set(zip(*(a.tolist() for a in np.nonzero(meets))))
     assert len(got) > 100
+
+
+def test_a_polar_cap_query_is_one_part_and_a_wide_band_is_cut():
+    cap = sphere.parse_query("POLYGON ((0 80, 360 80, 360 90, 0 90, 0 80))")
+    assert cap.parts.size == 1 and cap.parts.pole[0] == 1
+    band = sphere.parse_query("POLYGON ((0 -10, 360 -10, 360 10, 0 10, 0 -10))")
+    lon_lo, lon_hi, _, _ = band.parts.box
+    assert band.parts.size == 4 and np.all(lon_hi - lon_lo <= sphere.QUERY_PART_WIDTH)
+    wide_cap = sphere.parse_query("POLYGON ((0 -20, 360 -20, 360 90, 0 90, 0 -20))")  # past a hemisphere
+    assert wide_cap.parts.size == 4
+    scene = sphere.parse_query({"type": "Polygon", "coordinates": [[[10, 0], [12, 0], [12, 2], [10, 2], [10, 0]]]})
+    assert scene.parts.size == 1
