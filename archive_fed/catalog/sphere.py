@@ -19,6 +19,21 @@ Point-in-polygon is the winding number on the sphere: the angles each edge subte
 to ±2π when exactly one of ``p`` and its antipode lies inside the part, 0 otherwise. Every part lies
 within 90° of the centre of its box (boxes are cut at most 90° wide, scenes are far smaller than a
 hemisphere), so ``p`` is the one inside when it is also on the part's side of the sphere.
+
+Shortcuts, each decided only when it cannot change the answer (each has a test against the exact
+rule it stands in for):
+
+- a part with a pole as a vertex is the sector its other vertices bound with that pole: its box keeps
+  their longitudes, and the pole itself is met through the box test's pole rule (a box reaching a pole
+  meets every part that reaches it) and the shared-pole test;
+- per part, a bounding cap (computed once) decides most candidates: far from the query, or (cap
+  queries) wholly within the radius; a representative vertex inside the query (planar even-odd rule in
+  the gnomonic projection about the query part's cap) decides most hits of a large query;
+- long parts (the densified parallels of polar and wide boxes) keep their edges in *runs* of
+  :data:`RUN` with a cap and a lon/lat window each: a query builds the edges of the runs near its own
+  edges (or holding its test point) only, the *chord* of each other run standing in for it in the
+  winding sum (:func:`nearby_arcs`);
+- query edges are tried against candidate edges in order of longitude (:func:`window_pairs`).
 """
 from __future__ import annotations
 
