@@ -901,13 +901,37 @@ def part_hits(parts: Parts, candidates: np.ndarray, q: Parts, j: int) -> np.ndar
     # edges crossing: each query edge against the candidate edges within its latitudes and longitudes
     live = np.flatnonzero(~hit[e.owner] & ~chord)
     if live.size and len(qe):
-        lon_lo, lon_hi = _lon_ranges(parts, ia[live], ib[live])
-        e = e.take(live)
-        crossed = np.zeros(len(e), dtype=bool)
-        for ei, qi in window_pairs(np.stack([lon_lo, lon_hi, *_lat_ranges(e)], axis=1), q_windows):
+        crossed = np.zeros(live.size, dtype=bool)
+        if len(qe) <= FEW_EDGES:  # a scene: the pairs whose candidate edge has ends on both sides of the
+            e = e.take(live)      # query edge's great circle (what windows of long edges keep is far more)
+            pairs = _straddling_pairs(e, qe)
+        else:                     # a densified query: its many short edges by their windows
+            lon_lo, lon_hi = _lon_ranges(parts, ia[live], ib[live])
+            e = e.take(live)
+            pairs = window_pairs(np.stack([lon_lo, lon_hi, *_lat_ranges(e)], axis=1), q_windows)
+        for ei, qi in pairs:
             crossed[ei[crossing_pairs(e, ei, qe, qi)]] = True
         hit[e.owner[crossed]] = True
     return hit
+
+
+#: Query parts with at most this many edges test every candidate edge against each (:func:`_straddling_pairs`).
+FEW_EDGES = 16
+#: Orientations clearly of one sign, rounding apart (the exact test recomputes every pair kept).
+_CLEAR = 4 * COPLANAR
+
+
+def _straddling_pairs(e: Arcs, qe: Arcs) -> Any:
+    """Pairs (``ei``, ``qi``) of an arc of ``e`` whose ends are not clearly on one side of the great
+    circle of arc ``qi`` of ``qe``, in blocks: the only pairs that may cross (:func:`crossing_pairs`)."""
+    step = max(1, BLOCK // len(qe))
+    for b in range(0, len(e), step):
+        side_a = e.a[b:b + step] @ qe.n.T
+        side_b = e.b[b:b + step] @ qe.n.T
+        apart = ((side_a > _CLEAR) & (side_b > _CLEAR)) | ((side_a < -_CLEAR) & (side_b < -_CLEAR))
+        ei, qi = np.nonzero(~apart)
+        if ei.size:
+            yield ei + b, qi
 
 
 def cap_hits(parts: Parts, candidates: np.ndarray, cap: Cap) -> np.ndarray:
