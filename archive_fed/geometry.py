@@ -282,8 +282,7 @@ def polygon_from_corners(lons: Sequence[Any], lats: Sequence[Any]) -> dict[str, 
     if len(pairs) < 3 or not all(_finite(lo, la) and -90.0 <= la <= 90.0 for lo, la in pairs):
         return None
     lons, lats = [float(p[0]) for p in pairs], [float(p[1]) for p in pairs]
-    # a corner on a pole: the edges reach it along the meridians of their other ends
-    parts = split_part(lons, lats, 360.0) if any(abs(la) >= 90.0 for la in lats) else ring_parts(lons, lats)
+    parts = split_part(lons, lats, 360.0)  # a corner on a pole: reached along its neighbours' meridians
     if not parts:  # every corner on one point or one arc: no area
         distinct = list(dict.fromkeys((0.0 if abs(la) >= 90.0 else wrap360(lo), float(la)) for lo, la in pairs))
         if len(distinct) == 1:

@@ -423,18 +423,17 @@ def _lon_ranges(parts: Parts, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarra
     return np.where(both, np.inf, np.minimum(la, lb)), np.where(both, -np.inf, np.maximum(la, lb))
 
 
-def _pair_distance(points: np.ndarray, e: Arcs, k: np.ndarray) -> np.ndarray:
-    """Angular distance (radians) from each of ``points`` (M, 3) to arc ``k[m]`` of ``e``, row by row
-    (as :func:`arc_distance`, which takes one point)."""
-    a, b, n = e.a[k], e.b[k], e.n[k]
+def _distances(points: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Angular distance (radians) from each of ``points`` (M, 3) to the arc ``a[m] → b[m]`` (normal
+    ``n[m]``), row by row: to its nearest point on the arc's great circle when that falls between its
+    ends, else to the nearer end."""
     norm = np.linalg.norm(n, axis=1)
     ends = np.minimum(_angles(points, a), _angles(points, b))
     ok = norm > 1e-15
     n_hat = n / np.where(ok, norm, 1.0)[:, None]
     off = np.einsum("ij,ij->i", n_hat, points)
     q = points - off[:, None] * n_hat  # each point's projection onto its arc's great circle
-    q_norm = np.linalg.norm(q, axis=1)
-    ok &= q_norm > 1e-15
+    ok &= np.linalg.norm(q, axis=1) > 1e-15
     within = ok & (np.einsum("ij,ij->i", _cross(a, q), n) >= 0) & (np.einsum("ij,ij->i", _cross(q, b), n) >= 0)
     across = np.arcsin(np.clip(np.abs(off), 0.0, 1.0))
     return np.where(within, np.minimum(across, ends), ends)
@@ -495,6 +494,13 @@ def window_pairs(windows: np.ndarray, q_windows: np.ndarray) -> Any:
             yield i[keep], k[keep]
 
 
+def _runs_of(r: Runs, which: np.ndarray, long: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of the parts ``which[long]``: for each, its position in ``which`` and its run index."""
+    per = r.first[which[long] + 1] - r.first[which[long]]
+    pos = np.repeat(long, per)
+    return pos, r.first[which[pos]] + (np.arange(pos.size) - np.repeat(np.cumsum(per) - per, per))
+
+
 def nearby_arcs(parts: Parts, which: np.ndarray, centre: np.ndarray, radius: float, point: np.ndarray,
                 windows: np.ndarray, q_arcs: Arcs | None = None) -> tuple[Arcs, np.ndarray, np.ndarray, np.ndarray]:
     """The arcs of the parts ``which`` that a query needs, the query being held by the cap (``centre``,
@@ -523,14 +529,12 @@ def nearby_arcs(parts: Parts, which: np.ndarray, centre: np.ndarray, radius: flo
     chord_lo = chord_n = chord_pos
     long = np.flatnonzero(per)
     if long.size:
-        run_pos = np.repeat(long, per[long])
-        rid = r.first[which[run_pos]] + (np.arange(run_pos.size) - np.repeat(np.cumsum(per[long]) - per[long],
-                                                                            per[long]))
+        run_pos, rid = _runs_of(r, which, long)
         bound = r.radius[rid] < math.pi
         near = np.zeros(rid.size, dtype=bool)
         for i, k in window_pairs(r.box[rid], windows):
             if q_arcs is not None:  # and the run's cap within reach of that query arc
-                i = i[_pair_distance(r.centre[rid[i]], q_arcs, k) <= r.radius[rid[i]]]
+                i = i[_distances(r.centre[rid[i]], q_arcs.a[k], q_arcs.b[k], q_arcs.n[k]) <= r.radius[rid[i]]]
             near[i] = True
         if radius < math.pi:
             maybe = np.flatnonzero(near & bound)
@@ -711,24 +715,12 @@ def inside_part(points: np.ndarray, q: Parts, j: int) -> np.ndarray:
 
 def arc_distance(p: np.ndarray, e: Arcs) -> np.ndarray:
     """Angular distance (radians) from point ``p`` (3,) to each arc of ``e``."""
-    norm = np.linalg.norm(e.n, axis=1)
-    ends = np.minimum(_angle(p, e.a), _angle(p, e.b))
-    ok = norm > 1e-15
-    n_hat = np.zeros_like(e.n)
-    n_hat[ok] = e.n[ok] / norm[ok, None]
-    q = p - (n_hat @ p)[:, None] * n_hat  # p's projection onto each arc's great circle
-    q_norm = np.linalg.norm(q, axis=1)
-    ok &= q_norm > 1e-15
-    q[ok] /= q_norm[ok, None]
-    within = ok & (np.einsum("ij,ij->i", _cross(e.a, q), e.n) >= 0) \
-        & (np.einsum("ij,ij->i", _cross(q, e.b), e.n) >= 0)
-    across = np.arcsin(np.clip(np.abs(n_hat @ p), 0.0, 1.0))
-    return np.where(within, np.minimum(across, ends), ends)
+    return _distances(np.broadcast_to(p, e.a.shape), e.a, e.b, e.n)
 
 
 def _angle(p: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle between unit vector ``p`` and each row of ``v`` (robust near 0)."""
-    return np.arctan2(np.linalg.norm(_cross(v, np.broadcast_to(p, v.shape)), axis=-1), v @ p)
+    return _angles(np.broadcast_to(p, v.shape), v)
 
 
 # ---- queries ----------------------------------------------------------------------------------------
@@ -801,7 +793,8 @@ def parse_query(value: Any) -> Cap | Region:
                 y = [v[1] for v in whole]
                 if max(x) - min(x) > QUERY_PART_WIDTH and not (
                         max(abs(v) for v in y) >= 90.0
-                        and _cap_radius(*_densify_parallels(x, y, geo.PARALLEL_STEP)) < WHOLE_PART_RADIUS):
+                        and bounding_caps(_ring_parts(*_densify_parallels(x, y, geo.PARALLEL_STEP)))[1][0]
+                        < WHOLE_PART_RADIUS):
                     parts = geo.split_part(x, y, QUERY_PART_WIDTH)
                 for part in parts:
                     x, y = _densify_parallels([v[0] for v in part], [v[1] for v in part], geo.PARALLEL_STEP)
@@ -819,14 +812,11 @@ def parse_query(value: Any) -> Cap | Region:
 WHOLE_PART_RADIUS = math.radians(60.0)
 
 
-def _cap_radius(lons: list[float], lats: list[float]) -> float:
-    """Radius (radians) of the bounding cap of these vertices (π when their mean direction is none)."""
-    xyz = to_xyz(np.array(lons), np.array(lats))
-    total = xyz.sum(axis=0)
-    norm = float(np.linalg.norm(total))
-    if norm < 1e-12:
-        return math.pi
-    return float(np.arccos(np.clip(xyz @ (total / norm), -1.0, 1.0)).max())
+def _ring_parts(lons: list[float], lats: list[float]) -> Parts:
+    """One polygon part of these vertices."""
+    pieces: list = []
+    _add_geometry(pieces, 0, {"type": "Polygon", "coordinates": [list(zip(lons, lats)) + [(lons[0], lats[0])]]})
+    return _assemble(pieces)
 
 
 def _densify_parallels(lons: list[float], lats: list[float], step: float, cut: float | None = None
@@ -976,10 +966,7 @@ def _cap_hits_exact(parts: Parts, candidates: np.ndarray, c: np.ndarray, angle: 
     vertex_owner = short[np.repeat(np.arange(short.size), counts)]
     first = np.cumsum(counts) - counts
     vi = parts.start[candidates][vertex_owner] + (np.arange(int(counts.sum())) - np.repeat(first, counts))
-    long = np.flatnonzero(per)
-    run_owner = np.repeat(long, per[long])
-    rid = r.first[candidates[run_owner]] + (np.arange(run_owner.size) - np.repeat(np.cumsum(per[long]) - per[long],
-                                                                             per[long]))
+    run_owner, rid = _runs_of(r, candidates, np.flatnonzero(per))
     vi = np.concatenate([vi, parts.start[candidates[run_owner]] + r.lo[rid]])
     vertex_owner = np.concatenate([vertex_owner, run_owner])
     hit[vertex_owner[_angle(c, _vertices(parts, vi)) <= angle]] = True

@@ -168,7 +168,7 @@ class DecodedCodes(BackendArray):
         return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.OUTER, self._read)
 
     def _read(self, key: tuple) -> np.ndarray:
-        return self.column.take(key[0] if len(key) == 1 else key).decode()
+        return self.column.take(key[0]).decode()  # one dimension: one indexer
 
 
 def _check_version(ds: xr.Dataset, where: str) -> None:
